@@ -1,0 +1,66 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Module layout (see README "Project layout"): dependencies point one way.
+// KubeModel <- KubeClient <- KubeRuntime; KubeModel <- PolicyCompiler; Datapath stands alone; Agent wires them.
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Bulwark",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bulwark", targets: ["bulwark"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // Thin C layers: system libraries found through pkg-config, plus shims for what Swift cannot call.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev"])]),
+        .target(name: "CurlShims", dependencies: ["CCurl"]),
+        .target(name: "BPFShims", dependencies: ["CLibbpf"]),
+        .plugin(name: "BPFObjectPlugin", capability: .buildTool(), path: "Sources/BPFObjectPlugin"),
+
+        // Swift modules, each with one job.
+        .target(name: "YAML", dependencies: ["CYAML"], swiftSettings: strict),
+        .target(name: "KubeModel", swiftSettings: strict),
+        .target(name: "DataplaneModel", swiftSettings: strict),
+        .target(
+            name: "KubeClient",
+            dependencies: ["KubeModel", "YAML", "CCurl", "CurlShims", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "KubeRuntime",
+            dependencies: ["KubeClient", "KubeModel", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(name: "PolicyCompiler", dependencies: ["KubeModel", "DataplaneModel"], swiftSettings: strict),
+        .target(
+            name: "Datapath",
+            dependencies: ["DataplaneModel", "CLibbpf", "BPFShims", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict,
+            plugins: ["BPFObjectPlugin"]
+        ),
+        .executableTarget(
+            name: "bulwark",
+            dependencies: [
+                "YAML",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Test support and tests.
+        .target(name: "BulwarkTesting", swiftSettings: strict),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "BulwarkTesting"], swiftSettings: strict),
+        .testTarget(name: "DataplaneModelTests", dependencies: ["DataplaneModel"], swiftSettings: strict),
+        .testTarget(name: "PolicyCompilerTests", dependencies: ["PolicyCompiler", "KubeModel", "YAML", "BulwarkTesting"], swiftSettings: strict),
+        .testTarget(name: "DatapathTests", dependencies: ["Datapath", "BulwarkTesting"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeModel", "BulwarkTesting"], swiftSettings: strict),
+        .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeModel", "BulwarkTesting"], swiftSettings: strict),
+    ]
+)

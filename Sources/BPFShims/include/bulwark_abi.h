@@ -1,0 +1,1 @@
+../../../bpf/include/bulwark_abi.h

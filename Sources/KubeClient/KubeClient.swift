@@ -1,0 +1,1 @@
+// KubeClient module: see README.

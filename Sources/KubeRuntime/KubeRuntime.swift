@@ -1,0 +1,1 @@
+// KubeRuntime module: see README.

@@ -1,0 +1,1 @@
+// PolicyCompiler module: see README.
