@@ -128,10 +128,8 @@ enum ScalarResolver {
         }
         var magnitude: UInt64 = 0
         var overflowed = false
-        var approximate = 0.0
         while position < bytes.count {
             guard let digit = digitValue(bytes[position]), UInt64(digit) < radix else { return .invalid }
-            approximate = approximate * Double(radix) + Double(digit)
             let (shifted, overflowA) = magnitude.multipliedReportingOverflow(by: radix)
             let (added, overflowB) = shifted.addingReportingOverflow(UInt64(digit))
             overflowed = overflowed || overflowA || overflowB
@@ -141,7 +139,7 @@ enum ScalarResolver {
         if overflowed || magnitude > UInt64(Int64.max) + (negative ? 1 : 0) {
             // Go's ParseUint still accepts unsigned values up to 2^64-1; beyond that the text is not an integer.
             guard !overflowed, !negative else { return .invalid }
-            return .overflow(approximate)
+            return .overflow(Double(magnitude))
         }
         if negative { return .value(magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)) }
         return .value(Int64(magnitude))

@@ -174,7 +174,8 @@ struct TreeBuilder {
     /// sigs.k8s.io/yaml does (`1: a` has key "1", `true: x` and `yes: x` have key "true").
     private mutating func mappingKey(_ event: ParserEvent, depth: Int) throws(YAMLError) -> (String, SourcePosition) {
         let built = try build(event, depth: depth)
-        let position = nodes[built.node].position
+        var position = nodes[built.node].position
+        if case .alias(_, let aliasPosition) = event { position = aliasPosition }
         switch built.value {
         case .string(let text): return (text, position)
         case .int(let integer): return (String(integer), position)
