@@ -6,8 +6,9 @@ import Testing
 /// pod runs), root can load a TC program that uses every map type the datapath uses, pin it, create the clsact qdisc
 /// and attach the program to a veth; without BPF or without NET_ADMIN it cannot.
 ///
-/// The probe program stands in for the datapath object (whose maps pin by name under a fixed root): a hash, an LPM
-/// trie, a per-CPU array, an LRU hash and a ring buffer, used from one `tc` program.
+/// Two objects are loaded: the repository's own datapath (`bpf/`, with map pinning by name turned off so that every
+/// pin lands in the test's own directory), and a probe that uses each map type the datapath relies on (hash, LPM trie,
+/// per-CPU array, LRU hash, ring buffer) in one `tc` program, whatever state `bpf/` is in.
 @Suite("Capabilities: the DaemonSet's list is enough, and each of BPF and NET_ADMIN is needed")
 struct CapabilityTests {
     static let tools = ["setpriv", "bpftool", "tc", "ip", "clang"]
@@ -47,29 +48,51 @@ struct CapabilityTests {
         return try #require(agent?["securityContext"]?["capabilities"]?["add"]?.stringArray)
     }
 
-    /// A scratch veth whose host side the probe attaches to, a pin directory and the compiled probe; all removed by
+    enum Program { case probe, datapath }
+
+    /// A scratch veth whose host side a program attaches to, a pin directory and the compiled object; all removed by
     /// `tearDown`. Names carry the pid and a counter so concurrent runs never collide.
     final class Sandbox {
         static let counter = Atomic<Int>(0)
         let name: String
         let pinDirectory: String
+        let sources: String
         let object: String
 
-        init() throws {
+        init(_ program: Program) throws {
             let number = Self.counter.add(1, ordering: .relaxed).newValue
             name = "bwdc\(getpid() % 100_000)\(number)"
             pinDirectory = "/sys/fs/bpf/bulwark-deployment-test-\(getpid())-\(number)"
-            object = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).bpf.o").path
-            let source = object.replacingOccurrences(of: ".o", with: ".c")
-            try CapabilityTests.probeSource.write(toFile: source, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(atPath: source) }
-            try Self.check(
-                "clang",
-                ["-g", "-O2", "-target", "bpf", "-idirafter", "/usr/include/x86_64-linux-gnu", "-c", source, "-o", object])
+            sources = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-bpf").path
+            object = sources + ".o"
+            try Self.compile(program, in: sources, to: object)
             try Self.check("ip", ["netns", "add", name])
             try Self.check("ip", ["link", "add", "\(name)h", "type", "veth", "peer", "name", "\(name)p", "netns", name])
             try Self.check("ip", ["link", "set", "\(name)h", "up"])
             try FileManager.default.createDirectory(atPath: pinDirectory, withIntermediateDirectories: false)
+        }
+
+        /// Builds the object like BPFObjectPlugin does (same clang flags), from a scratch copy of the sources.
+        static func compile(_ program: Program, in directory: String, to object: String) throws {
+            let files = FileManager.default
+            switch program {
+            case .probe:
+                try files.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try CapabilityTests.probeSource.write(toFile: directory + "/bulwark.bpf.c", atomically: true, encoding: .utf8)
+            case .datapath:
+                try files.copyItem(atPath: Repository.path("bpf"), toPath: directory)
+                for file in files.enumerator(atPath: directory)?.compactMap({ $0 as? String }) ?? []
+                where file.hasSuffix(".h") || file.hasSuffix(".c") {
+                    let path = directory + "/" + file
+                    let text = try String(contentsOfFile: path, encoding: .utf8)
+                    try text.replacingOccurrences(of: "LIBBPF_PIN_BY_NAME", with: "LIBBPF_PIN_NONE")
+                        .write(toFile: path, atomically: true, encoding: .utf8)
+                }
+            }
+            try check(
+                "clang",
+                ["-g", "-O2", "-target", "bpf", "-Wall", "-D__TARGET_ARCH_x86", "-I", directory + "/include",
+                 "-idirafter", "/usr/include/x86_64-linux-gnu", "-c", directory + "/bulwark.bpf.c", "-o", object])
         }
 
         func tearDown() {
@@ -77,6 +100,7 @@ struct CapabilityTests {
             _ = try? Command.run(Command.find("ip") ?? "/usr/sbin/ip", ["netns", "del", name])
             try? FileManager.default.removeItem(atPath: pinDirectory)  // unlinking pins frees unattached programs
             try? FileManager.default.removeItem(atPath: object)
+            try? FileManager.default.removeItem(atPath: sources)
         }
 
         static func check(_ tool: String, _ arguments: [String]) throws {
@@ -101,25 +125,28 @@ struct CapabilityTests {
             guard load.status == 0 else { return (load, nil) }
             let qdisc = try restricted(capabilities, "tc", ["qdisc", "add", "dev", "\(name)h", "clsact"])
             guard qdisc.status == 0 else { return (load, qdisc) }
+            let programs = try FileManager.default.contentsOfDirectory(atPath: "\(pinDirectory)/progs").sorted()
+            let first = try #require(programs.first, "the object has no program")
             let filter = try restricted(
                 capabilities, "tc",
                 ["filter", "add", "dev", "\(name)h", "ingress", "bpf", "direct-action", "object-pinned",
-                 "\(pinDirectory)/progs/probe"])
+                 "\(pinDirectory)/progs/\(first)"])
             return (load, filter)
         }
     }
 
-    @Test("the DaemonSet's capabilities load, pin and attach a TC program with every datapath map type",
-          .enabled(if: canRun, "needs root, setpriv, bpftool, tc, ip and clang"))
-    func daemonSetCapabilitiesSuffice() throws {
-        let sandbox = try Sandbox()
+    @Test("the DaemonSet's capabilities load, pin and attach the datapath's programs and every map type it uses",
+          .enabled(if: canRun, "needs root, setpriv, bpftool, tc, ip and clang"),
+          arguments: [Program.datapath, .probe])
+    func daemonSetCapabilitiesSuffice(program: Program) throws {
+        let sandbox = try Sandbox(program)
         defer { sandbox.tearDown() }
         let capabilities = try Self.daemonSetCapabilities()
         let (load, attach) = try sandbox.loadAndAttach(with: capabilities)
-        #expect(load.status == 0, "bpftool prog loadall: \(load.stderr)")
+        #expect(load.status == 0, "bpftool prog loadall: \(load.stderr.suffix(2_000))")
         #expect(attach?.status == 0, "tc: \(attach?.stderr ?? "not reached")")
         let filters = try Command.run(try #require(Command.find("tc")), ["filter", "show", "dev", "\(sandbox.name)h", "ingress"])
-        #expect(filters.stdout.contains("probe"), "the program is attached: \(filters.stdout)")
+        #expect(filters.stdout.contains("direct-action"), "a program is attached: \(filters.stdout)")
 
         // Uninstall with the cleanup DaemonSet's capabilities: detach and unpin.
         let detach = try sandbox.restricted(["BPF", "NET_ADMIN"], "tc", ["qdisc", "del", "dev", "\(sandbox.name)h", "clsact"])
@@ -130,7 +157,7 @@ struct CapabilityTests {
           .enabled(if: canRun, "needs root, setpriv, bpftool, tc, ip and clang"),
           arguments: ["BPF", "NET_ADMIN"])
     func eachCapabilityIsNeeded(missing: String) throws {
-        let sandbox = try Sandbox()
+        let sandbox = try Sandbox(.probe)
         defer { sandbox.tearDown() }
         let capabilities = try Self.daemonSetCapabilities().filter { $0 != missing }
         let (load, attach) = try sandbox.loadAndAttach(with: capabilities)
@@ -143,7 +170,7 @@ struct CapabilityTests {
         let commandLine = (try? String(contentsOfFile: "/proc/cmdline", encoding: .utf8)) ?? ""
         try #require(!commandLine.contains("mitigations=off"), "mitigations are off on this kernel: nothing to compare")
         func translatedSize(_ capabilities: [String]) throws -> Int {
-            let sandbox = try Sandbox()
+            let sandbox = try Sandbox(.probe)
             defer { sandbox.tearDown() }
             let (load, _) = try sandbox.loadAndAttach(with: capabilities)
             try #require(load.status == 0, "\(load.stderr)")
