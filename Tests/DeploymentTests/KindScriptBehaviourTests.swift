@@ -1,0 +1,157 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// Runs the kind scripts against stand-ins for `kind`, `docker` and `kubectl` that record every call and answer like a
+/// kind cluster would, to check the decisions the scripts make without a container engine.
+@Suite("hack/kind-*: behaviour against a scripted cluster")
+struct KindScriptBehaviourTests {
+    static let canRun = Command.find("bash") != nil && Command.find("env") != nil
+
+    /// A directory of fake tools placed first on PATH; `calls` holds one line per invocation.
+    final class FakeCluster {
+        static let counter = Atomic<Int>(0)
+        let directory: String
+        var calls: [String] {
+            ((try? String(contentsOfFile: directory + "/calls", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+
+        init(kubectl: String) throws {
+            let number = Self.counter.add(1, ordering: .relaxed).newValue
+            directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("bulwark-fake-cluster-\(getpid())-\(number)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let kind = """
+                #!/usr/bin/env bash
+                echo "kind $*" >> "\(directory)/calls"
+                case "$1 $2" in
+                  "get clusters") echo bulwark ;;
+                  "get nodes") printf 'bulwark-control-plane\\nbulwark-worker\\n' ;;
+                esac
+                """
+            let docker = """
+                #!/usr/bin/env bash
+                echo "docker $*" >> "\(directory)/calls"
+                case "$*" in
+                  *"stat -f"*) echo bpf_fs ;;
+                  *"command -v nft"*) exit 1 ;;
+                esac
+                exit 0
+                """
+            for (name, text) in [("kind", kind), ("docker", docker), ("kubectl", kubectl)] {
+                let path = "\(directory)/\(name)"
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+            }
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+        func run(_ script: String, _ environment: [String: String] = [:]) throws -> CommandResult {
+            var env = ProcessInfo.processInfo.environment
+            env["PATH"] = directory + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+            env["KIND_CLUSTER_NAME"] = "bulwark"
+            env.merge(environment) { $1 }
+            return try Command.run(try #require(Command.find("bash")), [Repository.path(script)], environment: env)
+        }
+    }
+
+    /// kubectl for kind-up: kindnet logs its flag as "true" until the DaemonSet is patched, then "false".
+    static func kindnetKubectl(command: String, args: String, flagLine: Bool = true) -> String {
+        """
+        #!/usr/bin/env bash
+        here="$(dirname "$0")"
+        echo "kubectl $*" >> "$here/calls"
+        case "$*" in
+          *"logs daemonset/kindnet"*)
+            \(flagLine ? "" : "exit 0")
+            if [ -f "$here/patched" ]; then echo 'I FLAG: --network-policy="false"'; else echo 'I FLAG: --network-policy="true"'; fi ;;
+          *"containers[0].name"*) printf kindnet-cni ;;
+          *"containers[0].command"*) printf '%s' '\(command)' ;;
+          *"containers[0].args"*) printf '%s' '\(args)' ;;
+          *" patch "*) touch "$here/patched" ;;
+        esac
+        exit 0
+        """
+    }
+
+    struct KindnetLayout: Sendable, CustomTestStringConvertible {
+        var command: String
+        var args: String
+        var expectedPatch: String
+        var testDescription: String
+    }
+
+    static let layouts = [
+        KindnetLayout(
+            command: "", args: "",
+            expectedPatch: #"[{"op":"add","path":"/spec/template/spec/containers/0/command","value":["/bin/kindnetd","--network-policy=false"]}]"#,
+            testDescription: "image CMD only"),
+        KindnetLayout(
+            command: #"["/bin/kindnetd","--v=2"]"#, args: "",
+            expectedPatch: #"[{"op":"add","path":"/spec/template/spec/containers/0/command/-","value":"--network-policy=false"}]"#,
+            testDescription: "flags in command"),
+        KindnetLayout(
+            command: "", args: #"["--v=2"]"#,
+            expectedPatch: #"[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--network-policy=false"}]"#,
+            testDescription: "flags in args"),
+    ]
+
+    @Test("kind-up turns kindnet's NetworkPolicy enforcer off wherever kindnetd takes its flags",
+          .enabled(if: canRun), arguments: layouts)
+    func kindUpDisablesKindnetPolicies(layout: KindnetLayout) throws {
+        let cluster = try FakeCluster(kubectl: Self.kindnetKubectl(command: layout.command, args: layout.args))
+        let result = try cluster.run("hack/kind-up")
+        #expect(result.status == 0, "\(result.stderr)")
+        let patches = cluster.calls.filter { $0.contains(" patch daemonset kindnet ") }
+        #expect(patches == ["kubectl --context kind-bulwark -n kube-system patch daemonset kindnet --type=json -p \(layout.expectedPatch)"])
+        #expect(result.stdout.contains("kindnet's NetworkPolicy enforcer is off"))
+        #expect(!cluster.calls.contains { $0.hasPrefix("kind create") }, "an existing cluster is reused")
+    }
+
+    @Test("kind-up leaves kindnet alone when it has no enforcer or when asked to keep it", .enabled(if: canRun))
+    func kindUpLeavesKindnetAlone() throws {
+        let old = try FakeCluster(kubectl: Self.kindnetKubectl(command: "", args: "", flagLine: false))
+        let oldResult = try old.run("hack/kind-up")
+        #expect(oldResult.status == 0, "\(oldResult.stderr)")
+        #expect(oldResult.stdout.contains("has no NetworkPolicy enforcer"))
+        #expect(!old.calls.contains { $0.contains(" patch ") })
+
+        let kept = try FakeCluster(kubectl: Self.kindnetKubectl(command: "", args: ""))
+        let keptResult = try kept.run("hack/kind-up", ["BULWARK_KEEP_KINDNET_POLICIES": "1"])
+        #expect(keptResult.status == 0, "\(keptResult.stderr)")
+        #expect(!kept.calls.contains { $0.contains(" patch ") })
+    }
+
+    /// kubectl for kind-e2e: nine running pods, and every probe connects (as if no policy were enforced).
+    static let openClusterKubectl = #"""
+        #!/usr/bin/env bash
+        case "$*" in
+          *"logs daemonset/kindnet"*) echo 'I FLAG: --network-policy="false"' ;;
+          *"get pod "*"podIP"*)
+            pod="$(printf '%s' "$*" | sed -E 's/.* -n ([xyz]) get pod ([abc]) .*/\1\2/')"
+            case "$pod" in x*) subnet=1 ;; y*) subnet=2 ;; *) subnet=3 ;; esac
+            case "$pod" in *a) host=11 ;; *b) host=12 ;; *) host=13 ;; esac
+            printf '10.244.%s.%s' "$subnet" "$host" ;;
+          *nodeName*) printf bulwark-worker ;;
+          *apply*) cat >/dev/null; echo "configured" ;;
+        esac
+        exit 0
+        """#
+
+    @Test("kind-e2e prints each truth table, names the pairs that differ and exits non-zero on a mismatch",
+          .enabled(if: canRun))
+    func kindE2EFailsOnMismatch() throws {
+        let cluster = try FakeCluster(kubectl: Self.openClusterKubectl)
+        let result = try cluster.run("hack/kind-e2e", ["BULWARK_E2E_ATTEMPTS": "1"])
+        #expect(result.status == 1)
+        let output = result.stdout
+        let baseline = try #require(output.range(of: "== no policies: everything connects"))
+        let denyScenario = try #require(output.range(of: "== BulwarkPolicy default-deny ingress in x"))
+        #expect(!output[baseline.upperBound..<denyScenario.lowerBound].contains("MISMATCH"), "no policy: all connect")
+        #expect(output[denyScenario.upperBound...].contains("MISMATCH"))
+        #expect(output.contains("  y/a -> x/b: expected X, got ."))
+        #expect(!output.contains("  x/a -> x/a:"), "a pod reaching itself is never probed or reported")
+        #expect(output.contains("hack/kind-e2e: "), "a summary line")
+    }
+}
