@@ -61,6 +61,35 @@ struct KindScriptsTests {
         #expect(try Repository.read("hack/kind-e2e").contains("cidr: \(podSubnet)"))
     }
 
+    @Test("the examples scenario's table has a cell per source and column, and a pod always reaches itself")
+    func examplesTableIsWellFormed() throws {
+        let text = try Repository.read("hack/kind-e2e")
+        let start = try #require(text.range(of: "from\\to               "))
+        let lines = text[start.lowerBound...].split(separator: "\n").prefix { $0 != "EOF" }
+        let columns = lines[lines.startIndex].split(separator: " ").dropFirst().map { String($0.split(separator: ":")[0]) }
+        #expect(columns.count == 7)
+        for line in lines.dropFirst() {
+            let cells = line.split(separator: " ").map(String.init)
+            #expect(cells.count == columns.count + 1 && cells.dropFirst().allSatisfy { $0 == "." || $0 == "X" }, "\(line)")
+            let source = String(cells[0].split(separator: "/").last ?? "")
+            for (column, cell) in zip(columns, cells.dropFirst()) where column == source {
+                #expect(cell == ".", "\(source) reaching itself")
+            }
+        }
+    }
+
+    @Test("every example policy kind-e2e applies is in examples/",
+          .enabled(if: FileManager.default.fileExists(atPath: Repository.path("examples")), "no examples/ yet"))
+    func examplesExist() throws {
+        let text = try Repository.read("hack/kind-e2e")
+        let list = try #require(text.firstMatch(of: /EXAMPLE_POLICIES="([^"]+)"/)).output.1
+        let files = list.split(whereSeparator: \.isWhitespace).map(String.init)
+        #expect(files.count == 6)
+        for file in files {
+            #expect(FileManager.default.fileExists(atPath: Repository.path("examples/\(file)")), "examples/\(file)")
+        }
+    }
+
     @Test("every expected truth table of kind-e2e has nine rows of nine cells and a connected diagonal")
     func expectedTablesAreWellFormed() throws {
         let text = try Repository.read("hack/kind-e2e")
