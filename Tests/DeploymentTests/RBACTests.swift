@@ -51,7 +51,7 @@ struct RBACTests {
             .union(Permission.set("networking.k8s.io", ["networkpolicies"], read))
             .union(Permission.set("bulwark.dev", ["bulwarkpolicies"], read))
             .union(Permission.set("bulwark.dev", ["bulwarkpolicies/status"], ["patch"]))
-            .union(Permission.set("", ["events"], ["create", "patch"]))
+            .union(Permission.set("events.k8s.io", ["events"], ["create", "patch"]))
         let granted = try Permission.granted(by: clusterRole)
         #expect(granted.subtracting(expected).sorted() == [], "granted but not expected")
         #expect(expected.subtracting(granted).sorted() == [], "expected but not granted")
