@@ -57,6 +57,25 @@ struct DockerfileTests {
         #expect(runtime.arguments(of: "ENTRYPOINT") == [#"["/usr/local/bin/bulwark"]"#])
     }
 
+    @Test("the build context leaves out build products but keeps everything the package manifest loads")
+    func buildContextIsComplete() throws {
+        let patterns = try Repository.read(".dockerignore").split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        func ignored(_ path: String) -> Bool {
+            patterns.contains { pattern in
+                pattern.hasSuffix("*") ? path.hasPrefix(String(pattern.dropLast())) : path == pattern
+            }
+        }
+        for product in [".build", ".build-kind-overlay.abc123", ".git", ".swiftpm", "Package.resolved"] {
+            #expect(ignored(product), "\(product) must not be sent to the Docker engine")
+        }
+        // SwiftPM checks every target's directory, test targets included, before building any product.
+        for needed in ["Package.swift", "Sources", "Tests", "bpf"] {
+            #expect(!ignored(needed), "\(needed) is needed by `swift build`")
+        }
+    }
+
     @Test("every shared library the built bulwark links is installed by the runtime stage or the base image",
           .enabled(if: canInspectLibraries, "needs a built .build/debug/bulwark (swift build), ldd and dpkg"))
     func linkedLibrariesAreInstalled() throws {
