@@ -39,10 +39,15 @@ struct KindScriptBehaviourTests {
                 exit 0
                 """
             for (name, text) in [("kind", kind), ("docker", docker), ("kubectl", kubectl)] {
-                let path = "\(directory)/\(name)"
-                try text.write(toFile: path, atomically: true, encoding: .utf8)
-                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+                try install(name, text)
             }
+        }
+
+        /// Writes an executable stand-in for `name`, replacing any earlier one.
+        func install(_ name: String, _ text: String) throws {
+            let path = "\(directory)/\(name)"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
         }
 
         deinit { try? FileManager.default.removeItem(atPath: directory) }
@@ -121,6 +126,53 @@ struct KindScriptBehaviourTests {
         let keptResult = try kept.run("hack/kind-up", ["BULWARK_KEEP_KINDNET_POLICIES": "1"])
         #expect(keptResult.status == 0, "\(keptResult.stderr)")
         #expect(!kept.calls.contains { $0.contains(" patch ") })
+    }
+
+    @Test("kind-deploy builds, loads a content-tagged image, applies the CRD before the manifests and waits",
+          .enabled(if: canRun && FileManager.default.fileExists(atPath: Repository.path("crds/bulwarkpolicy.yaml")),
+                   "needs crds/bulwarkpolicy.yaml"))
+    func kindDeployOrder() throws {
+        // kubectl records the overlay it is given, since kind-deploy removes it on exit.
+        let kubectl = #"""
+            #!/usr/bin/env bash
+            here="$(dirname "$0")"
+            echo "kubectl $*" >> "$here/calls"
+            case "$*" in
+              *"apply -k "*) cat "${@: -1}/kustomization.yaml" >> "$here/calls" ;;
+            esac
+            exit 0
+            """#
+        let cluster = try FakeCluster(kubectl: kubectl)
+        let docker = """
+            #!/usr/bin/env bash
+            echo "docker $*" >> "\(cluster.directory)/calls"
+            case "$*" in
+              "info --format {{.Architecture}}") echo x86_64 ;;
+              "image inspect"*) echo sha256:0123456789abcdef0123456789abcdef ;;
+            esac
+            exit 0
+            """
+        try cluster.install("docker", docker)
+        let result = try cluster.run("hack/kind-deploy")
+        #expect(result.status == 0, "\(result.stderr)")
+
+        let calls = cluster.calls
+        func position(_ prefix: String) -> Int? { calls.firstIndex { $0.hasPrefix(prefix) } }
+        let steps = [
+            "docker build --tag bulwark:dev ", "docker tag bulwark:dev bulwark:dev-0123456789ab",
+            "kind load docker-image bulwark:dev-0123456789ab --name bulwark",
+            "kubectl --context kind-bulwark apply -f \(Repository.root.path)/crds/",
+            "kubectl --context kind-bulwark wait --for condition=established",
+            "kubectl --context kind-bulwark apply -k ",
+            "kubectl --context kind-bulwark -n bulwark-system rollout status daemonset/bulwark",
+        ]
+        let positions = steps.map(position)
+        #expect(!positions.contains(nil), "missing step among \(calls)")
+        #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted(), "steps out of order: \(calls)")
+        #expect(calls.contains("    newTag: dev-0123456789ab"), "the overlay sets the content tag")
+        #expect(calls.contains("  - ../manifests"))
+        let leftovers = try Repository.entries(of: ".").filter { $0.hasPrefix(".build-kind-overlay.") }
+        #expect(leftovers.isEmpty, "the overlay is removed")
     }
 
     /// kubectl for kind-e2e: nine running pods, and every probe connects (as if no policy were enforced).
