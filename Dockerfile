@@ -22,14 +22,15 @@ RUN export DEBIAN_FRONTEND=noninteractive \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# (The link step warns about `mktemp` inside the toolchain's static Foundation library; that is not our code.)
 RUN --mount=type=cache,target=/src/.build \
     swift build -c release --static-swift-stdlib --product bulwark \
     && install -D -m 0755 "$(swift build -c release --static-swift-stdlib --show-bin-path)/bulwark" /out/bulwark \
     && strip /out/bulwark
 
 FROM ${RUNTIME_IMAGE}
-# Runtime libraries only (apt adds their own dependencies: OpenSSL, nghttp2, libelf, zlib, ...); the test
-# DeploymentTests/DockerfileRuntimeLibrariesTests checks that this line covers every library `bulwark` links.
+# Runtime libraries only (apt adds their own dependencies: OpenSSL, nghttp2, libelf, zlib, ...); the tests in
+# Tests/DeploymentTests/DockerfileTests.swift check that this line covers every library `bulwark` links.
 # ca-certificates: out-of-cluster use (`bulwark observe --kubeconfig ...`) against API servers with public CAs.
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
@@ -41,7 +42,7 @@ LABEL org.opencontainers.image.title="bulwark" \
       org.opencontainers.image.description="Kubernetes network-policy agent (eBPF, TC on pod veths)"
 
 # Non-root by default: `bulwark validate`, `explain` and `observe --kubeconfig` need no privileges. The DaemonSet
-# (manifests/daemonset.yaml) runs the agent as UID 0 with every capability dropped except BPF, NET_ADMIN and
+# (manifests/30-daemonset.yaml) runs the agent as UID 0 with every capability dropped except BPF, NET_ADMIN and
 # PERFMON, and with no_new_privs (allowPrivilegeEscalation: false). Why not a non-root UID with file capabilities:
 # no_new_privs makes the kernel ignore file capabilities, and Kubernetes cannot grant ambient capabilities, so a
 # non-root agent would need allowPrivilegeEscalation: true; UID 0 is also what owns the host's bpffs (mode 0700),
