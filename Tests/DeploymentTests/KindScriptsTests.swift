@@ -58,12 +58,12 @@ struct KindScriptsTests {
         #expect(roles.filter { $0 == "worker" }.count >= 2, "probes must cross nodes")
         #expect(config["networking"]?["disableDefaultCNI"]?.boolValue != true, "kindnet stays the CNI")
         let podSubnet = try #require(config["networking"]?["podSubnet"]?.stringValue)
-        #expect(try Repository.read("hack/kind-e2e").contains("cidr: \(podSubnet)"))
+        #expect(try Repository.read("hack/kind-e2e-scenarios").contains("cidr: \(podSubnet)"))
     }
 
     @Test("the examples scenario's table has a cell per source and column, and a pod always reaches itself")
     func examplesTableIsWellFormed() throws {
-        let text = try Repository.read("hack/kind-e2e")
+        let text = try Repository.read("hack/kind-e2e-examples")
         let start = try #require(text.range(of: "from\\to               "))
         let lines = text[start.lowerBound...].split(separator: "\n").prefix { $0 != "EOF" }
         let columns = lines[lines.startIndex].split(separator: " ").dropFirst().map { String($0.split(separator: ":")[0]) }
@@ -81,7 +81,7 @@ struct KindScriptsTests {
     @Test("every example policy kind-e2e applies is in examples/",
           .enabled(if: FileManager.default.fileExists(atPath: Repository.path("examples")), "no examples/ yet"))
     func examplesExist() throws {
-        let text = try Repository.read("hack/kind-e2e")
+        let text = try Repository.read("hack/kind-e2e-examples")
         let list = try #require(text.firstMatch(of: /EXAMPLE_POLICIES="([^"]+)"/)).output.1
         let files = list.split(whereSeparator: \.isWhitespace).map(String.init)
         #expect(files.count == 6)
@@ -92,7 +92,7 @@ struct KindScriptsTests {
 
     @Test("every expected truth table of kind-e2e has nine rows of nine cells and a connected diagonal")
     func expectedTablesAreWellFormed() throws {
-        let text = try Repository.read("hack/kind-e2e")
+        let text = try Repository.read("hack/kind-e2e-scenarios")
         let tables = text.components(separatedBy: "from\\to x/a x/b x/c y/a y/b y/c z/a z/b z/c\n").dropFirst()
         #expect(tables.count >= 7)
         for table in tables {
