@@ -19,11 +19,14 @@ struct CapabilityTests {
         #include <linux/pkt_cls.h>
         #include <bpf/bpf_helpers.h>
         struct lpm_key { __u32 prefixlen; __u32 addr; };
-        struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 16); __type(key, __u64); __type(value, __u32); } policy SEC(".maps");
+        struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 16);
+                 __type(key, __u64); __type(value, __u32); } policy SEC(".maps");
         struct { __uint(type, BPF_MAP_TYPE_LPM_TRIE); __uint(max_entries, 16); __uint(map_flags, BPF_F_NO_PREALLOC);
                  __type(key, struct lpm_key); __type(value, __u32); } ipcache SEC(".maps");
-        struct { __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 4); __type(key, __u32); __type(value, __u64); } counters SEC(".maps");
-        struct { __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, 64); __type(key, __u64); __type(value, __u64); } conntrack SEC(".maps");
+        struct { __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 4);
+                 __type(key, __u32); __type(value, __u64); } counters SEC(".maps");
+        struct { __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, 64);
+                 __type(key, __u64); __type(value, __u64); } conntrack SEC(".maps");
         struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } events SEC(".maps");
         SEC("tc") int probe(struct __sk_buff *skb) {
             struct lpm_key address = { .prefixlen = 32, .addr = skb->priority };
@@ -67,7 +70,8 @@ struct CapabilityTests {
             object = sources + ".o"
             try Self.compile(program, in: sources, to: object)
             try Self.check("ip", ["netns", "add", name])
-            try Self.check("ip", ["link", "add", "\(name)h", "type", "veth", "peer", "name", "\(name)p", "netns", name])
+            try Self.check(
+                "ip", ["link", "add", "\(name)h", "type", "veth", "peer", "name", "\(name)p", "netns", name])
             try Self.check("ip", ["link", "set", "\(name)h", "up"])
             try FileManager.default.createDirectory(atPath: pinDirectory, withIntermediateDirectories: false)
         }
@@ -78,7 +82,8 @@ struct CapabilityTests {
             switch program {
             case .probe:
                 try files.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                try CapabilityTests.probeSource.write(toFile: directory + "/bulwark.bpf.c", atomically: true, encoding: .utf8)
+                try CapabilityTests.probeSource.write(
+                    toFile: directory + "/bulwark.bpf.c", atomically: true, encoding: .utf8)
             case .datapath:
                 try files.copyItem(atPath: Repository.path("bpf"), toPath: directory)
                 for file in files.enumerator(atPath: directory)?.compactMap({ $0 as? String }) ?? []
@@ -91,8 +96,10 @@ struct CapabilityTests {
             }
             try check(
                 "clang",
-                ["-g", "-O2", "-target", "bpf", "-Wall", "-D__TARGET_ARCH_x86", "-I", directory + "/include",
-                 "-idirafter", "/usr/include/x86_64-linux-gnu", "-c", directory + "/bulwark.bpf.c", "-o", object])
+                [
+                    "-g", "-O2", "-target", "bpf", "-Wall", "-D__TARGET_ARCH_x86", "-I", directory + "/include",
+                    "-idirafter", "/usr/include/x86_64-linux-gnu", "-c", directory + "/bulwark.bpf.c", "-o", object,
+                ])
         }
 
         func tearDown() {
@@ -113,7 +120,10 @@ struct CapabilityTests {
             let bounding = (["-all"] + capabilities.map { "+\($0.lowercased())" }).joined(separator: ",")
             return try Command.run(
                 try #require(Command.find("setpriv")),
-                ["--bounding-set=\(bounding)", "--inh-caps=-all", "--no-new-privs", "--", try #require(Command.find(tool))]
+                [
+                    "--bounding-set=\(bounding)", "--inh-caps=-all", "--no-new-privs", "--",
+                    try #require(Command.find(tool)),
+                ]
                     + arguments)
         }
 
@@ -129,15 +139,18 @@ struct CapabilityTests {
             let first = try #require(programs.first, "the object has no program")
             let filter = try restricted(
                 capabilities, "tc",
-                ["filter", "add", "dev", "\(name)h", "ingress", "bpf", "direct-action", "object-pinned",
-                 "\(pinDirectory)/progs/\(first)"])
+                [
+                    "filter", "add", "dev", "\(name)h", "ingress", "bpf", "direct-action", "object-pinned",
+                    "\(pinDirectory)/progs/\(first)",
+                ])
             return (load, filter)
         }
     }
 
-    @Test("the DaemonSet's capabilities load, pin and attach the datapath's programs and every map type it uses",
-          .enabled(if: canRun, "needs root, setpriv, bpftool, tc, ip and clang"),
-          arguments: [Program.datapath, .probe])
+    @Test(
+        "the DaemonSet's capabilities load, pin and attach the datapath's programs and every map type it uses",
+        .enabled(if: canRun, "needs root, setpriv, bpftool, tc, ip and clang"),
+        arguments: [Program.datapath, .probe])
     func daemonSetCapabilitiesSuffice(program: Program) throws {
         let sandbox = try Sandbox(program)
         defer { sandbox.tearDown() }
@@ -145,17 +158,20 @@ struct CapabilityTests {
         let (load, attach) = try sandbox.loadAndAttach(with: capabilities)
         #expect(load.status == 0, "bpftool prog loadall: \(load.stderr.suffix(2_000))")
         #expect(attach?.status == 0, "tc: \(attach?.stderr ?? "not reached")")
-        let filters = try Command.run(try #require(Command.find("tc")), ["filter", "show", "dev", "\(sandbox.name)h", "ingress"])
+        let filters = try Command.run(
+            try #require(Command.find("tc")), ["filter", "show", "dev", "\(sandbox.name)h", "ingress"])
         #expect(filters.stdout.contains("direct-action"), "a program is attached: \(filters.stdout)")
 
         // Uninstall with the cleanup DaemonSet's capabilities: detach and unpin.
-        let detach = try sandbox.restricted(["BPF", "NET_ADMIN"], "tc", ["qdisc", "del", "dev", "\(sandbox.name)h", "clsact"])
+        let detach = try sandbox.restricted(
+            ["BPF", "NET_ADMIN"], "tc", ["qdisc", "del", "dev", "\(sandbox.name)h", "clsact"])
         #expect(detach.status == 0, "tc qdisc del: \(detach.stderr)")
     }
 
-    @Test("without BPF or without NET_ADMIN the agent could not program a pod",
-          .enabled(if: canRun, "needs root, setpriv, bpftool, tc, ip and clang"),
-          arguments: ["BPF", "NET_ADMIN"])
+    @Test(
+        "without BPF or without NET_ADMIN the agent could not program a pod",
+        .enabled(if: canRun, "needs root, setpriv, bpftool, tc, ip and clang"),
+        arguments: ["BPF", "NET_ADMIN"])
     func eachCapabilityIsNeeded(missing: String) throws {
         let sandbox = try Sandbox(.probe)
         defer { sandbox.tearDown() }
@@ -164,8 +180,9 @@ struct CapabilityTests {
         #expect(load.status != 0 || (attach?.status ?? 1) != 0, "programming worked without \(missing)")
     }
 
-    @Test("with PERFMON the verifier skips Spectre mitigations, so the per-packet program is shorter",
-          .enabled(if: canRun, "needs root, setpriv, bpftool, tc, ip and clang"))
+    @Test(
+        "with PERFMON the verifier skips Spectre mitigations, so the per-packet program is shorter",
+        .enabled(if: canRun, "needs root, setpriv, bpftool, tc, ip and clang"))
     func perfmonAvoidsSpectreMitigations() throws {
         let commandLine = (try? String(contentsOfFile: "/proc/cmdline", encoding: .utf8)) ?? ""
         try #require(!commandLine.contains("mitigations=off"), "mitigations are off on this kernel: nothing to compare")
@@ -175,7 +192,8 @@ struct CapabilityTests {
             let (load, _) = try sandbox.loadAndAttach(with: capabilities)
             try #require(load.status == 0, "\(load.stderr)")
             let show = try Command.run(
-                try #require(Command.find("bpftool")), ["prog", "show", "pinned", "\(sandbox.pinDirectory)/progs/probe"])
+                try #require(Command.find("bpftool")),
+                ["prog", "show", "pinned", "\(sandbox.pinDirectory)/progs/probe"])
             let size = show.stdout.firstMatch(of: /xlated (\d+)B/).flatMap { Int($0.output.1) }
             return try #require(size, "bpftool prog show: \(show.stdout)")
         }

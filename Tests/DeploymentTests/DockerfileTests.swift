@@ -23,7 +23,9 @@ struct DockerfileTests {
     static var builtBinary: String? {
         let bundleDirectory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent()
-        let candidates = [bundleDirectory.appendingPathComponent("bulwark").path, Repository.path(".build/debug/bulwark")]
+        let candidates = [
+            bundleDirectory.appendingPathComponent("bulwark").path, Repository.path(".build/debug/bulwark"),
+        ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
@@ -76,8 +78,9 @@ struct DockerfileTests {
         }
     }
 
-    @Test("every shared library the built bulwark links is installed by the runtime stage or the base image",
-          .enabled(if: canInspectLibraries, "needs a built .build/debug/bulwark (swift build), ldd and dpkg"))
+    @Test(
+        "every shared library the built bulwark links is installed by the runtime stage or the base image",
+        .enabled(if: canInspectLibraries, "needs a built .build/debug/bulwark (swift build), ldd and dpkg"))
     func linkedLibrariesAreInstalled() throws {
         let binary = try #require(Self.builtBinary)
         let ldd = try Command.run(try #require(Command.find("ldd")), [binary])
@@ -101,8 +104,9 @@ struct DockerfileTests {
         #expect(checked > 0, "ldd listed no system library at all")
     }
 
-    @Test("every C library the package links through pkg-config is installed by the runtime stage",
-          .enabled(if: Command.find("pkg-config") != nil && DebianPackages.dpkg != nil, "needs pkg-config and dpkg"))
+    @Test(
+        "every C library the package links through pkg-config is installed by the runtime stage",
+        .enabled(if: Command.find("pkg-config") != nil && DebianPackages.dpkg != nil, "needs pkg-config and dpkg"))
     func declaredSystemLibrariesAreInstalled() throws {
         let manifest = try Repository.read("Package.swift")
         let modules = manifest.matches(of: /pkgConfig: "([^"]+)"/).map { String($0.output.1) }
@@ -115,7 +119,8 @@ struct DockerfileTests {
             let libs = try Command.run(pkgConfig, ["--libs-only-l", module]).stdout
             for flag in libs.split(whereSeparator: \.isWhitespace) where flag.hasPrefix("-l") {
                 // The development symlink (libcurl.so) points at the file the runtime package ships.
-                let library = URL(fileURLWithPath: "\(libdir)/lib\(flag.dropFirst(2)).so").resolvingSymlinksInPath().path
+                let library = URL(fileURLWithPath: "\(libdir)/lib\(flag.dropFirst(2)).so").resolvingSymlinksInPath()
+                    .path
                 let package = try #require(try DebianPackages.owner(of: library), "\(library) of \(module)")
                 let inImage = allowed.contains(package)
                 #expect(inImage, "\(module) needs \(package) at run time, which the image does not install")

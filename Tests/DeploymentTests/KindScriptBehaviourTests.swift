@@ -13,12 +13,14 @@ struct KindScriptBehaviourTests {
         static let counter = Atomic<Int>(0)
         let directory: String
         var calls: [String] {
-            ((try? String(contentsOfFile: directory + "/calls", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            ((try? String(contentsOfFile: directory + "/calls", encoding: .utf8)) ?? "").split(separator: "\n").map(
+                String.init)
         }
 
         init(kubectl: String) throws {
             let number = Self.counter.add(1, ordering: .relaxed).newValue
-            directory = FileManager.default.temporaryDirectory
+            directory =
+                FileManager.default.temporaryDirectory
                 .appendingPathComponent("bulwark-fake-cluster-\(getpid())-\(number)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let kind = """
@@ -70,7 +72,9 @@ struct KindScriptBehaviourTests {
         case "$*" in
           *"logs daemonset/kindnet"*)
             \(flagLine ? "" : "exit 0")
-            if [ -f "$here/patched" ]; then echo 'I FLAG: --network-policy="false"'; else echo 'I FLAG: --network-policy="true"'; fi ;;
+            setting=true
+            if [ -f "$here/patched" ]; then setting=false; fi
+            printf 'I FLAG: --network-policy="%s"\\n' "$setting" ;;
           *"containers[0].name"*) printf kindnet-cni ;;
           *"containers[0].command"*) printf '%s' '\(command)' ;;
           *"containers[0].args"*) printf '%s' '\(args)' ;;
@@ -83,33 +87,38 @@ struct KindScriptBehaviourTests {
     struct KindnetLayout: Sendable, CustomTestStringConvertible {
         var command: String
         var args: String
-        var expectedPatch: String
+        /// Where the JSON patch adds the flag (below the container), and what it adds.
+        var patchPath: String
+        var patchValue: String
         var testDescription: String
+
+        var expectedPatch: String {
+            #"[{"op":"add","path":"/spec/template/spec/containers/0/\#(patchPath)","value":\#(patchValue)}]"#
+        }
     }
 
     static let layouts = [
         KindnetLayout(
-            command: "", args: "",
-            expectedPatch: #"[{"op":"add","path":"/spec/template/spec/containers/0/command","value":["/bin/kindnetd","--network-policy=false"]}]"#,
+            command: "", args: "", patchPath: "command", patchValue: #"["/bin/kindnetd","--network-policy=false"]"#,
             testDescription: "image CMD only"),
         KindnetLayout(
-            command: #"["/bin/kindnetd","--v=2"]"#, args: "",
-            expectedPatch: #"[{"op":"add","path":"/spec/template/spec/containers/0/command/-","value":"--network-policy=false"}]"#,
-            testDescription: "flags in command"),
+            command: #"["/bin/kindnetd","--v=2"]"#, args: "", patchPath: "command/-",
+            patchValue: #""--network-policy=false""#, testDescription: "flags in command"),
         KindnetLayout(
-            command: "", args: #"["--v=2"]"#,
-            expectedPatch: #"[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--network-policy=false"}]"#,
+            command: "", args: #"["--v=2"]"#, patchPath: "args/-", patchValue: #""--network-policy=false""#,
             testDescription: "flags in args"),
     ]
 
-    @Test("kind-up turns kindnet's NetworkPolicy enforcer off wherever kindnetd takes its flags",
-          .enabled(if: canRun), arguments: layouts)
+    @Test(
+        "kind-up turns kindnet's NetworkPolicy enforcer off wherever kindnetd takes its flags",
+        .enabled(if: canRun), arguments: layouts)
     func kindUpDisablesKindnetPolicies(layout: KindnetLayout) throws {
         let cluster = try FakeCluster(kubectl: Self.kindnetKubectl(command: layout.command, args: layout.args))
         let result = try cluster.run("hack/kind-up")
         #expect(result.status == 0, "\(result.stderr)")
         let patches = cluster.calls.filter { $0.contains(" patch daemonset kindnet ") }
-        #expect(patches == ["kubectl --context kind-bulwark -n kube-system patch daemonset kindnet --type=json -p \(layout.expectedPatch)"])
+        let prefix = "kubectl --context kind-bulwark -n kube-system patch daemonset kindnet --type=json -p "
+        #expect(patches == [prefix + layout.expectedPatch])
         #expect(result.stdout.contains("kindnet's NetworkPolicy enforcer is off"))
         #expect(!cluster.calls.contains { $0.hasPrefix("kind create") }, "an existing cluster is reused")
     }
@@ -128,9 +137,11 @@ struct KindScriptBehaviourTests {
         #expect(!kept.calls.contains { $0.contains(" patch ") })
     }
 
-    @Test("kind-deploy builds, loads a content-tagged image, applies the CRD before the manifests and waits",
-          .enabled(if: canRun && FileManager.default.fileExists(atPath: Repository.path("crds/bulwarkpolicy.yaml")),
-                   "needs crds/bulwarkpolicy.yaml"))
+    @Test(
+        "kind-deploy builds, loads a content-tagged image, applies the CRD before the manifests and waits",
+        .enabled(
+            if: canRun && FileManager.default.fileExists(atPath: Repository.path("crds/bulwarkpolicy.yaml")),
+            "needs crds/bulwarkpolicy.yaml"))
     func kindDeployOrder() throws {
         // kubectl records the overlay it is given, since kind-deploy removes it on exit.
         let kubectl = #"""
@@ -191,12 +202,14 @@ struct KindScriptBehaviourTests {
         exit 0
         """#
 
-    @Test("kind-e2e prints each truth table, names the pairs that differ and exits non-zero on a mismatch",
-          .enabled(if: canRun))
+    @Test(
+        "kind-e2e prints each truth table, names the pairs that differ and exits non-zero on a mismatch",
+        .enabled(if: canRun))
     func kindE2EFailsOnMismatch() throws {
         let cluster = try FakeCluster(kubectl: Self.openClusterKubectl)
         let result = try cluster.run(
-            "hack/kind-e2e", ["BULWARK_E2E_ATTEMPTS": "1", "BULWARK_E2E_ONLY": "^(no policies|BulwarkPolicy default-deny)"])
+            "hack/kind-e2e",
+            ["BULWARK_E2E_ATTEMPTS": "1", "BULWARK_E2E_ONLY": "^(no policies|BulwarkPolicy default-deny)"])
         #expect(result.status == 1)
         let output = result.stdout
         let baseline = try #require(output.range(of: "== no policies: everything connects"))

@@ -7,7 +7,8 @@ import YAML
 struct KindScriptsTests {
     static let scripts = ["hack/kind-up", "hack/kind-deploy", "hack/kind-e2e", "hack/kind-down"]
 
-    @Test("shellcheck hack/kind-* passes", .enabled(if: Command.find("shellcheck") != nil, "shellcheck is not installed"))
+    @Test(
+        "shellcheck hack/kind-* passes", .enabled(if: Command.find("shellcheck") != nil, "shellcheck is not installed"))
     func shellcheckClean() throws {
         let files = try Repository.entries(of: "hack").filter { $0.hasPrefix("kind-") }.map { "hack/\($0)" }
         #expect(Set(Self.scripts).isSubset(of: files))
@@ -25,8 +26,9 @@ struct KindScriptsTests {
         #expect(text.contains("source \"$(dirname \"${BASH_SOURCE[0]}\")/kind-common\""))
     }
 
-    @Test("a script names every missing tool with where to get it, before doing anything",
-          .enabled(if: Command.find("bash") != nil && Command.find("dirname") != nil))
+    @Test(
+        "a script names every missing tool with where to get it, before doing anything",
+        .enabled(if: Command.find("bash") != nil && Command.find("dirname") != nil))
     func missingToolsAreNamed() throws {
         // A PATH with only what the scripts need to start: bash, dirname, basename.
         let bin = Repository.path(".build-deployment-tests-bin-\(getpid())")
@@ -66,11 +68,14 @@ struct KindScriptsTests {
         let text = try Repository.read("hack/kind-e2e-examples")
         let start = try #require(text.range(of: "from\\to               "))
         let lines = text[start.lowerBound...].split(separator: "\n").prefix { $0 != "EOF" }
-        let columns = lines[lines.startIndex].split(separator: " ").dropFirst().map { String($0.split(separator: ":")[0]) }
+        let columns = lines[lines.startIndex].split(separator: " ").dropFirst().map {
+            String($0.split(separator: ":")[0])
+        }
         #expect(columns.count == 7)
         for line in lines.dropFirst() {
             let cells = line.split(separator: " ").map(String.init)
-            #expect(cells.count == columns.count + 1 && cells.dropFirst().allSatisfy { $0 == "." || $0 == "X" }, "\(line)")
+            #expect(
+                cells.count == columns.count + 1 && cells.dropFirst().allSatisfy { $0 == "." || $0 == "X" }, "\(line)")
             let source = String(cells[0].split(separator: "/").last ?? "")
             for (column, cell) in zip(columns, cells.dropFirst()) where column == source {
                 #expect(cell == ".", "\(source) reaching itself")
@@ -78,8 +83,9 @@ struct KindScriptsTests {
         }
     }
 
-    @Test("every example policy kind-e2e applies is in examples/",
-          .enabled(if: FileManager.default.fileExists(atPath: Repository.path("examples")), "no examples/ yet"))
+    @Test(
+        "every example policy kind-e2e applies is in examples/",
+        .enabled(if: FileManager.default.fileExists(atPath: Repository.path("examples")), "no examples/ yet"))
     func examplesExist() throws {
         let text = try Repository.read("hack/kind-e2e-examples")
         let list = try #require(text.firstMatch(of: /EXAMPLE_POLICIES="([^"]+)"/)).output.1

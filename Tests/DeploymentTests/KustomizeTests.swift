@@ -17,8 +17,9 @@ struct KustomizeTests {
         return try Manifests.objects(inYAML: result.stdout, file: "kubectl kustomize \(directory)")
     }
 
-    @Test("kubectl kustomize renders the install offline, every namespaced object in bulwark-system",
-          .enabled(if: kubectl != nil, "kubectl is not installed"))
+    @Test(
+        "kubectl kustomize renders the install offline, every namespaced object in bulwark-system",
+        .enabled(if: kubectl != nil, "kubectl is not installed"))
     func rendersOffline() throws {
         let rendered = try render(Repository.path("manifests"))
         #expect(Set(rendered.map(\.kind)) == Self.installKinds)
@@ -27,8 +28,9 @@ struct KustomizeTests {
         }
     }
 
-    @Test("kustomize and plain `kubectl apply -f manifests/` see the same objects",
-          .enabled(if: kubectl != nil, "kubectl is not installed"))
+    @Test(
+        "kustomize and plain `kubectl apply -f manifests/` see the same objects",
+        .enabled(if: kubectl != nil, "kubectl is not installed"))
     func kustomizeAndPlainApplyAgree() throws {
         func identities(_ objects: [ManifestObject]) -> [String] {
             objects.map { "\($0.kind) \($0.namespace ?? "-")/\($0.name)" }.sorted()
@@ -55,8 +57,9 @@ struct KustomizeTests {
         #expect(image["name"]?.stringValue == "bulwark")
     }
 
-    @Test("an overlay's images: entry replaces the agent image (how registries and kind-deploy set it)",
-          .enabled(if: kubectl != nil, "kubectl is not installed"))
+    @Test(
+        "an overlay's images: entry replaces the agent image (how registries and kind-deploy set it)",
+        .enabled(if: kubectl != nil, "kubectl is not installed"))
     func imageIsOverridable() throws {
         let overlay = Repository.path(".build-deployment-tests-overlay-\(getpid())")
         try FileManager.default.createDirectory(atPath: overlay, withIntermediateDirectories: true)

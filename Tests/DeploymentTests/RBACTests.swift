@@ -23,9 +23,13 @@ struct Permission: Hashable, Comparable, CustomStringConvertible {
             guard let groups = rule["apiGroups"]?.stringArray, let resources = rule["resources"]?.stringArray,
                 let verbs = rule["verbs"]?.stringArray
             else { throw TestFailure("\(role.kind) \(role.name) rule \(index) lacks apiGroups, resources or verbs") }
-            for group in groups { for resource in resources { for verb in verbs {
-                permissions.insert(Permission(group, resource, verb))
-            } } }
+            for group in groups {
+                for resource in resources {
+                    for verb in verbs {
+                        permissions.insert(Permission(group, resource, verb))
+                    }
+                }
+            }
         }
         return permissions
     }
@@ -63,7 +67,9 @@ struct RBACTests {
         #expect(leaseRoles.map(\.kind) == ["Role"])
         let role = try #require(leaseRoles.first)
         #expect(role.namespace == "bulwark-system")
-        #expect(try Permission.granted(by: role) == Permission.set("coordination.k8s.io", ["leases"], ["get", "create", "update"]))
+        #expect(
+            try Permission.granted(by: role)
+                == Permission.set("coordination.k8s.io", ["leases"], ["get", "create", "update"]))
     }
 
     @Test("no role uses a wildcard, a non-resource URL, or a verb that escalates, impersonates or deletes")

@@ -10,7 +10,11 @@ enum DebianPackages {
     static func owner(of path: String) throws -> String? {
         guard let dpkg else { throw TestFailure("dpkg is not installed") }
         var candidates = [path]
-        if path.hasPrefix("/usr/") { candidates.append(String(path.dropFirst(4))) } else { candidates.append("/usr" + path) }
+        if path.hasPrefix("/usr/") {
+            candidates.append(String(path.dropFirst(4)))
+        } else {
+            candidates.append("/usr" + path)
+        }
         for candidate in candidates {
             let result = try Command.run(dpkg, ["-S", candidate])
             guard result.status == 0, let line = result.stdout.split(separator: "\n").first,

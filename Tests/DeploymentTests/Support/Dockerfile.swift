@@ -57,11 +57,15 @@ struct Dockerfile {
             case "FROM":
                 let words = arguments.split(separator: " ").map(String.init)
                 var image = words.first ?? ""
-                for (name, value) in argumentDefaults { image = image.replacingOccurrences(of: "${\(name)}", with: value) }
+                for (name, value) in argumentDefaults {
+                    image = image.replacingOccurrences(of: "${\(name)}", with: value)
+                }
                 let name = words.count == 3 && words[1].uppercased() == "AS" ? words[2] : nil
                 stages.append(Stage(image: image, name: name))
             default:
-                if !stages.isEmpty { stages[stages.count - 1].instructions.append(Instruction(keyword: keyword, arguments: arguments)) }
+                if !stages.isEmpty {
+                    stages[stages.count - 1].instructions.append(Instruction(keyword: keyword, arguments: arguments))
+                }
             }
         }
     }

@@ -16,7 +16,9 @@ struct ManifestObject {
 enum Manifests {
     /// The objects of one YAML stream; empty documents are skipped, as `kubectl apply` skips them.
     static func objects(inYAML text: String, file: String) throws -> [ManifestObject] {
-        try YAML.parseAll(text, file: file).filter { !$0.value.isNull }.map { ManifestObject(value: $0.value, file: file) }
+        try YAML.parseAll(text, file: file).filter { !$0.value.isNull }.map {
+            ManifestObject(value: $0.value, file: file)
+        }
     }
 
     static func objects(inFile relativePath: String) throws -> [ManifestObject] {
