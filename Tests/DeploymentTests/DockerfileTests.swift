@@ -30,7 +30,7 @@ struct DockerfileTests {
     }
 
     static var canInspectLibraries: Bool {
-        builtBinary != nil && Command.find("ldd") != nil && DebianPackages.dpkg != nil
+        builtBinary != nil && Command.find("ldd") != nil && DebianPackages.isBookworm
     }
 
     /// Packages the runtime stage installs, with their dependencies, plus the base image's own.
@@ -80,7 +80,7 @@ struct DockerfileTests {
 
     @Test(
         "every shared library the built bulwark links is installed by the runtime stage or the base image",
-        .enabled(if: canInspectLibraries, "needs a built .build/debug/bulwark (swift build), ldd and dpkg"))
+        .enabled(if: canInspectLibraries, "needs a built .build/debug/bulwark (swift build), ldd, Debian 12"))
     func linkedLibrariesAreInstalled() throws {
         let binary = try #require(Self.builtBinary)
         let ldd = try Command.run(try #require(Command.find("ldd")), [binary])
@@ -106,7 +106,7 @@ struct DockerfileTests {
 
     @Test(
         "every C library the package links through pkg-config is installed by the runtime stage",
-        .enabled(if: Command.find("pkg-config") != nil && DebianPackages.dpkg != nil, "needs pkg-config and dpkg"))
+        .enabled(if: Command.find("pkg-config") != nil && DebianPackages.isBookworm, "needs pkg-config, Debian 12"))
     func declaredSystemLibrariesAreInstalled() throws {
         let manifest = try Repository.read("Package.swift")
         let modules = manifest.matches(of: /pkgConfig: "([^"]+)"/).map { String($0.output.1) }

@@ -6,6 +6,13 @@ enum DebianPackages {
     static let dpkg = Command.find("dpkg")
     static let dpkgQuery = Command.find("dpkg-query")
 
+    /// Whether this machine runs the image's distribution, so that its package names and dependencies are the
+    /// image's (on another release the same library may have another package name, like Ubuntu's `libcurl4t64`).
+    static var isBookworm: Bool {
+        let release = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
+        return dpkg != nil && dpkgQuery != nil && release.contains("VERSION_CODENAME=bookworm")
+    }
+
     /// The package that owns a library file, trying both sides of the /usr merge (`/lib/...` and `/usr/lib/...`).
     static func owner(of path: String) throws -> String? {
         guard let dpkg else { throw TestFailure("dpkg is not installed") }
