@@ -83,6 +83,29 @@ struct DaemonSetTests {
         #expect(bpfRoot.hasPrefix(mountPath + "/"), "--bpf-root \(bpfRoot) lies inside the bpffs mount \(mountPath)")
     }
 
+    @Test("the state directory is a writable, memory-backed emptyDir; the root filesystem stays read-only")
+    func stateDirectoryIsWritable() throws {
+        let stateDirectory = try #require(argument("state-dir"))
+        let mount = try #require(
+            agent["volumeMounts"]?.arrayValue?.first { $0["mountPath"]?.stringValue == stateDirectory })
+        #expect(mount["readOnly"]?.boolValue != true)
+        let volume = try #require(pod["volumes"]?.arrayValue?.first { $0["name"] == mount["name"] })
+        #expect(volume["emptyDir"]?["medium"]?.stringValue == "Memory")
+        #expect(volume["emptyDir"]?["sizeLimit"] != nil, "memory-backed volumes count against the pod's memory")
+    }
+
+    @Test("the pod's namespace, name and agent label reach the agent (Lease namespace, holder, live-agent selector)")
+    func leaderElectionInputs() throws {
+        let env = agent["env"]?.arrayValue ?? []
+        func field(_ name: String) -> String? {
+            env.first { $0["name"]?.stringValue == name }?["valueFrom"]?["fieldRef"]?["fieldPath"]?.stringValue
+        }
+        #expect(field("POD_NAMESPACE") == "metadata.namespace")
+        #expect(field("POD_NAME") == "metadata.name")
+        let labels = daemonSet["spec"]?["template"]?["metadata"]?["labels"]
+        #expect(labels?["app.kubernetes.io/name"]?.stringValue == "bulwark")
+    }
+
     @Test("liveness, readiness and startup probe /healthz and /readyz on the agent's bind port")
     func probesUseTheHealthEndpoints() throws {
         let bindAddress = try #require(argument("bind-address"))
@@ -138,6 +161,7 @@ struct DaemonSetTests {
         #expect(step["securityContext"]?["privileged"]?.boolValue != true)
         #expect(spec["automountServiceAccountToken"]?.boolValue == false)
         #expect(step["volumeMounts"]?[0]?["mountPath"] == agent["volumeMounts"]?[0]?["mountPath"])
-        #expect(spec["volumes"] == pod["volumes"])
+        let agentHostPaths = (pod["volumes"]?.arrayValue ?? []).filter { $0["hostPath"] != nil }
+        #expect(spec["volumes"] == .array(agentHostPaths), "the same bpffs volume, nothing else")
     }
 }

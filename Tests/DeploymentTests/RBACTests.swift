@@ -46,11 +46,11 @@ struct RBACTests {
 
     var roles: [ManifestObject] { objects.filter { $0.kind == "ClusterRole" || $0.kind == "Role" } }
 
-    @Test("the ClusterRole grants exactly reads of selected objects, status patch, events and node reads")
+    @Test("the ClusterRole grants exactly reads of what policies select, status patch and events")
     func clusterRoleGrantsExactlyTheAgentsPermissions() throws {
         let clusterRole = try Manifests.single(kind: "ClusterRole", name: "bulwark-agent", in: objects)
         let read = ["get", "list", "watch"]
-        let expected = Permission.set("", ["pods", "namespaces", "services", "nodes"], read)
+        let expected = Permission.set("", ["pods", "namespaces", "services"], read)
             .union(Permission.set("discovery.k8s.io", ["endpointslices"], read))
             .union(Permission.set("networking.k8s.io", ["networkpolicies"], read))
             .union(Permission.set("bulwark.dev", ["bulwarkpolicies"], read))
