@@ -53,6 +53,15 @@ struct CapabilityTests {
 
     enum Program { case probe, datapath }
 
+    /// The capabilities the uninstall helper (`manifests/cleanup/`) adds to its `bulwark cleanup` step.
+    static func cleanupCapabilities() throws -> [String] {
+        let cleanup = try Manifests.single(
+            kind: "DaemonSet", name: "bulwark-cleanup",
+            in: Manifests.objects(inFile: "manifests/cleanup/daemonset.yaml"))
+        let step = cleanup["spec"]?["template"]?["spec"]?["initContainers"]?[0]
+        return try #require(step?["securityContext"]?["capabilities"]?["add"]?.stringArray)
+    }
+
     /// A scratch veth whose host side a program attaches to, a pin directory and the compiled object; all removed by
     /// `tearDown`. Names carry the pid and a counter so concurrent runs never collide.
     final class Sandbox {
@@ -162,9 +171,9 @@ struct CapabilityTests {
             try #require(Command.find("tc")), ["filter", "show", "dev", "\(sandbox.name)h", "ingress"])
         #expect(filters.stdout.contains("direct-action"), "a program is attached: \(filters.stdout)")
 
-        // Uninstall with the cleanup DaemonSet's capabilities: detach and unpin.
+        // Uninstall with the cleanup DaemonSet's capabilities: detach.
         let detach = try sandbox.restricted(
-            ["BPF", "NET_ADMIN"], "tc", ["qdisc", "del", "dev", "\(sandbox.name)h", "clsact"])
+            try Self.cleanupCapabilities(), "tc", ["qdisc", "del", "dev", "\(sandbox.name)h", "clsact"])
         #expect(detach.status == 0, "tc qdisc del: \(detach.stderr)")
     }
 

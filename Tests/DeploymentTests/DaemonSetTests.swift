@@ -147,7 +147,7 @@ struct DaemonSetTests {
         #expect(agent["command"] == nil, "the image's entrypoint is the bulwark binary")
     }
 
-    @Test("the cleanup DaemonSet runs `bulwark cleanup` on the agent's bpf root with BPF and NET_ADMIN only")
+    @Test("the cleanup DaemonSet runs `bulwark cleanup` on the agent's bpf root with the agent's capabilities")
     func cleanupMatchesTheAgent() throws {
         let cleanup = try Manifests.single(
             kind: "DaemonSet", name: "bulwark-cleanup",
@@ -156,7 +156,10 @@ struct DaemonSetTests {
         let spec = try #require(cleanup["spec"]?["template"]?["spec"])
         let step = try #require(spec["initContainers"]?[0])
         #expect(step["args"]?.stringArray == ["cleanup", "--bpf-root=\(try #require(argument("bpf-root")))"])
-        #expect(step["securityContext"]?["capabilities"]?["add"]?.stringArray?.sorted() == ["BPF", "NET_ADMIN"])
+        #expect(
+            step["securityContext"]?["capabilities"]?["add"]?.stringArray?.sorted()
+                == agent["securityContext"]?["capabilities"]?["add"]?.stringArray?.sorted(),
+            "cleanup loads the same datapath object as the agent")
         #expect(step["securityContext"]?["capabilities"]?["drop"]?.stringArray == ["ALL"])
         #expect(step["securityContext"]?["privileged"]?.boolValue != true)
         #expect(spec["automountServiceAccountToken"]?.boolValue == false)
