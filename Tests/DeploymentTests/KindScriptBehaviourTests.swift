@@ -64,12 +64,19 @@ struct KindScriptBehaviourTests {
     }
 
     /// kubectl for kind-up: kindnet logs its flag as "true" until the DaemonSet is patched, then "false".
-    static func kindnetKubectl(command: String, args: String, flagLine: Bool = true) -> String {
+    /// With `standaloneEnforcer`, kube-system also holds a kube-network-policies DaemonSet until it is deleted.
+    static func kindnetKubectl(
+        command: String, args: String, flagLine: Bool = true, standaloneEnforcer: Bool = false
+    ) -> String {
         """
         #!/usr/bin/env bash
         here="$(dirname "$0")"
         echo "kubectl $*" >> "$here/calls"
         case "$*" in
+          *"delete daemonset kube-network-policies"*) touch "$here/deleted" ;;
+          *"get daemonset kube-network-policies"*)
+            \(standaloneEnforcer ? "" : "exit 1")
+            if [ -f "$here/deleted" ]; then exit 1; fi ;;
           *"logs daemonset/kindnet"*)
             \(flagLine ? "" : "exit 0")
             setting=true
@@ -119,7 +126,8 @@ struct KindScriptBehaviourTests {
         let patches = cluster.calls.filter { $0.contains(" patch daemonset kindnet ") }
         let prefix = "kubectl --context kind-bulwark -n kube-system patch daemonset kindnet --type=json -p "
         #expect(patches == [prefix + layout.expectedPatch])
-        #expect(result.stdout.contains("kindnet's NetworkPolicy enforcer is off"))
+        #expect(result.stdout.contains("kindnet's embedded NetworkPolicy enforcer is off"))
+        #expect(!cluster.calls.contains { $0.contains("delete daemonset") }, "no separate enforcer to delete")
         #expect(!cluster.calls.contains { $0.hasPrefix("kind create") }, "an existing cluster is reused")
     }
 
@@ -128,7 +136,7 @@ struct KindScriptBehaviourTests {
         let old = try FakeCluster(kubectl: Self.kindnetKubectl(command: "", args: "", flagLine: false))
         let oldResult = try old.run("hack/kind-up")
         #expect(oldResult.status == 0, "\(oldResult.stderr)")
-        #expect(oldResult.stdout.contains("has no NetworkPolicy enforcer"))
+        #expect(oldResult.stdout.contains("has no embedded NetworkPolicy enforcer"))
         #expect(!old.calls.contains { $0.contains(" patch ") })
 
         let kept = try FakeCluster(kubectl: Self.kindnetKubectl(command: "", args: ""))
@@ -186,11 +194,32 @@ struct KindScriptBehaviourTests {
         #expect(leftovers.isEmpty, "the overlay is removed")
     }
 
+    @Test("kind-up deletes a separate kube-network-policies DaemonSet and waits for its pods", .enabled(if: canRun))
+    func kindUpDeletesStandaloneEnforcer() throws {
+        let cluster = try FakeCluster(
+            kubectl: Self.kindnetKubectl(command: "", args: "", flagLine: false, standaloneEnforcer: true))
+        let result = try cluster.run("hack/kind-up")
+        #expect(result.status == 0, "\(result.stderr)")
+        let deletions = cluster.calls.filter { $0.contains(" delete ") }
+        #expect(
+            deletions == [
+                "kubectl --context kind-bulwark -n kube-system delete daemonset kube-network-policies"
+                    + " --cascade=foreground --wait=true"
+            ])
+        #expect(!cluster.calls.contains { $0.contains(" patch ") }, "this kindnetd embeds no enforcer")
+
+        let kept = try FakeCluster(
+            kubectl: Self.kindnetKubectl(command: "", args: "", flagLine: false, standaloneEnforcer: true))
+        #expect(try kept.run("hack/kind-up", ["BULWARK_KEEP_KINDNET_POLICIES": "1"]).status == 0)
+        #expect(!kept.calls.contains { $0.contains(" delete ") })
+    }
+
     /// kubectl for kind-e2e: nine running pods, and every probe connects (as if no policy were enforced).
     static let openClusterKubectl = #"""
         #!/usr/bin/env bash
         case "$*" in
           *"logs daemonset/kindnet"*) echo 'I FLAG: --network-policy="false"' ;;
+          *"get daemonset kube-network-policies"*) exit 1 ;;
           *"get pod "*"podIP"*)
             pod="$(printf '%s' "$*" | sed -E 's/.* -n ([xyz]) get pod ([abc]) .*/\1\2/')"
             case "$pod" in x*) subnet=1 ;; y*) subnet=2 ;; *) subnet=3 ;; esac
