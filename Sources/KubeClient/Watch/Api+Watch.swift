@@ -34,7 +34,8 @@ extension Api {
                 }
                 if let failure = decoder.failure { throw failure }
             } catch {
-                continuation.finish(throwing: error)
+                // A sink that stopped the transfer makes libcurl report a write error; the reason is the sink's.
+                continuation.finish(throwing: decoder.failure ?? error)
                 return
             }
             guard options.resumeOnClose, let last = decoder.resourceVersion else { break }
