@@ -48,7 +48,9 @@ public struct Watcher<T: KubeResource>: AsyncSequence, Sendable {
     let config: WatcherConfig
     let logger: Logger
 
-    public init(api: Api<T>, config: WatcherConfig = WatcherConfig(), logger: Logger = Logger(label: "bulwark.watcher")) {
+    public init(
+        api: Api<T>, config: WatcherConfig = WatcherConfig(), logger: Logger = Logger(label: "bulwark.watcher")
+    ) {
         self.api = api
         self.config = config
         self.logger = logger

@@ -21,9 +21,13 @@ import Testing
         let b = LeaderElector(client: client, config: config("candidate-b", release: false))
         let leadingA = Atomic<Int>(0)
         let leadingB = Atomic<Int>(0)
-        let taskA = Task { await a.run { leadingA.add(1, ordering: .relaxed); try? await Task.sleep(for: .seconds(60)) } }
+        let taskA = Task {
+            await a.run { leadingA.add(1, ordering: .relaxed); try? await Task.sleep(for: .seconds(60)) }
+        }
         try await Task.sleep(for: .milliseconds(500))
-        let taskB = Task { await b.run { leadingB.add(1, ordering: .relaxed); try? await Task.sleep(for: .seconds(60)) } }
+        let taskB = Task {
+            await b.run { leadingB.add(1, ordering: .relaxed); try? await Task.sleep(for: .seconds(60)) }
+        }
         defer { taskB.cancel() }
 
         try await Task.sleep(for: .seconds(2.5))
