@@ -184,7 +184,8 @@ public struct Watcher<T: KubeResource>: AsyncSequence, Sendable {
 
         private mutating func pause(after error: any Error, _ what: String) async {
             let delay = backoff.next()
-            logger.warning("\(what) \(T.plural) failed; retrying in \(delay)", metadata: meta.merging(
+            let milliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+            logger.warning("\(what) \(T.plural) failed; retrying in \(milliseconds) ms", metadata: meta.merging(
                 ["error": "\(error)"]) { $1 })
             try? await Task.sleep(for: delay)
         }

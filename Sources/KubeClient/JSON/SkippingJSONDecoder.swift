@@ -54,10 +54,9 @@ private final class ValueDecoder: Decoder {
         case 0x74, 0x66: found = "a boolean"
         default: found = "a number"
         }
-        if found == "null" {
-            return .valueNotFound(type, .init(codingPath: codingPath, debugDescription: "expected \(expected), found null"))
-        }
-        return .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "expected \(expected), found \(found)"))
+        let context = DecodingError.Context(
+            codingPath: codingPath, debugDescription: "expected \(expected), found \(found)")
+        return found == "null" ? .valueNotFound(type, context) : .typeMismatch(type, context)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
