@@ -44,7 +44,9 @@ import Testing
         }
         let takeover = stopped.duration(to: .now)
         #expect(b.isLeader)
-        #expect(takeover <= .seconds(2) + .milliseconds(700), "took \(takeover); lease duration is 2 s")
+        // Expiry is observed by the local clock: lease duration plus at most one retry period, plus slack for a
+        // loaded CI machine.
+        #expect(takeover <= .seconds(3), "took \(takeover); lease duration is 2 s")
         let after = try await client.api(Lease.self, namespace: "default").get("bulwark-controller")
         #expect(after.spec?.holderIdentity == "candidate-b")
         #expect(after.spec?.leaseTransitions == 1)
