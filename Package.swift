@@ -66,8 +66,14 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "bulwark-bench-kube",
+            dependencies: ["KubeClient", "KubeRuntime", "KubeModel", "BulwarkTesting"],
+            swiftSettings: strict
+        ),
+
         // Test support and tests.
-        .target(name: "BulwarkTesting", swiftSettings: strict),
+        .target(name: "BulwarkTesting", dependencies: ["KubeModel"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "DataplaneModel", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "DataplaneModelTests", dependencies: ["DataplaneModel"], swiftSettings: strict),
