@@ -35,4 +35,7 @@ int bulwark_prog_id(int prog_fd, __u32 *prog_id);
 /// 1 when `path` is on a BPF file system (where pins survive), else 0.
 int bulwark_is_bpffs(const char *path);
 
+/// Routes libbpf's log to stderr without debug output and without the netlink refusals the shims handle.
+void bulwark_libbpf_install_logger(void);
+
 #endif
