@@ -53,6 +53,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "bulwark-bench-datapath",
+            dependencies: ["Datapath", "DataplaneModel", "BulwarkTesting"],
+            swiftSettings: strict
+        ),
 
         // Test support and tests.
         .target(name: "BulwarkTesting", swiftSettings: strict),

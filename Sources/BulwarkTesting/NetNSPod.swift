@@ -147,6 +147,11 @@ public struct NetNSError: Error, CustomStringConvertible {
     public var command: String
     public var output: String
     public var description: String { "\(command) failed: \(output)" }
+
+    public init(command: String, output: String) {
+        self.command = command
+        self.output = output
+    }
 }
 
 /// A child process spoken to line by line over stdin/stdout.
