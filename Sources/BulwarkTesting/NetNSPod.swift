@@ -78,18 +78,18 @@ public final class NetNSPod: @unchecked Sendable {
         lock.withLock { servers.append(channel) }
     }
 
-    /// One TCP connect + echo from this pod; false when it did not complete within `timeout` seconds.
-    public func canConnect(to host: String, port: UInt16, timeout: Double = 0.5) throws -> Bool {
+    /// One TCP connect + echo from this pod; false when the handshake did not complete within `timeout` seconds.
+    public func canConnect(to host: String, port: UInt16, timeout: Double = 1) throws -> Bool {
         try ask("tcp \(host) \(port) \(timeout)").hasPrefix("ok")
     }
 
     /// One UDP datagram + echo from this pod.
-    public func canExchangeDatagram(with host: String, port: UInt16, timeout: Double = 0.5) throws -> Bool {
+    public func canExchangeDatagram(with host: String, port: UInt16, timeout: Double = 2) throws -> Bool {
         try ask("udp \(host) \(port) \(timeout)").hasPrefix("ok")
     }
 
     /// One ICMP echo from this pod.
-    public func canPing(_ host: String, timeout: Int = 1) -> Bool {
+    public func canPing(_ host: String, timeout: Int = 2) -> Bool {
         (try? Self.sh("ip", "netns", "exec", namespace, "ping", "-c1", "-W\(timeout)", host)) != nil
     }
 
@@ -101,7 +101,7 @@ public final class NetNSPod: @unchecked Sendable {
     }
 
     /// One echo round trip on a connection from `openConnection`.
-    public func exchange(on connection: Int, timeout: Double = 1) throws -> Bool {
+    public func exchange(on connection: Int, timeout: Double = 5) throws -> Bool {
         try ask("send \(connection) \(timeout)").hasPrefix("ok")
     }
 

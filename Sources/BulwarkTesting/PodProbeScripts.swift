@@ -33,7 +33,9 @@ enum PodProbeScripts {
     sys.stdin.read()
     """#
 
-    /// Prober: reads commands on stdin, answers `ok` or `fail` per line.
+    /// Prober: reads commands on stdin, answers `ok` or `fail` per line. TIMEOUT bounds the TCP handshake (which the
+    /// kernel completes, so it is fast even on a loaded machine) or the UDP round trip; the echo after a completed
+    /// handshake gets 5 s, so a busy server process is not mistaken for a dropped packet.
     /// `tcp HOST PORT TIMEOUT`, `udp HOST PORT TIMEOUT`, `open HOST PORT` (keeps a connection, answers `ok ID`),
     /// `send ID TIMEOUT` (one echo round trip on a kept connection).
     static let prober = #"""
@@ -46,7 +48,7 @@ enum PodProbeScripts {
         try:
             if w[0] == "tcp":
                 with socket.create_connection((w[1], int(w[2])), timeout=float(w[3])) as s:
-                    s.sendall(b"x"); answer(s.recv(1) == b"x")
+                    s.settimeout(5); s.sendall(b"x"); answer(s.recv(1) == b"x")
             elif w[0] == "udp":
                 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
                     s.settimeout(float(w[3])); s.sendto(b"x", (w[1], int(w[2]))); answer(s.recv(16) == b"x")

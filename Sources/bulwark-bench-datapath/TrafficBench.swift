@@ -9,7 +9,7 @@ import Foundation
 enum TrafficBench {
     static let rules = 1_000
 
-    static func run(seconds: Int) throws {
+    static func run(seconds: Int, rounds: Int) throws {
         let a = try NetNSPod(), b = try NetNSPod()
         try b.serve(tcp: [8080])
         let iperf = try startIperfServer(in: b)
@@ -18,29 +18,35 @@ enum TrafficBench {
         let fillers = (0..<(rules - 2)).map { ("10.214.\($0 / 250).\($0 % 250 + 1)", UInt16(10_000 + $0 % 5_000)) }
         let allowed = fillers + [(a.address, UInt16(5201)), (a.address, UInt16(8080))]
 
-        var rows: [(String, Double, Double)] = []
-        func measure(_ name: String) throws {
-            let gbps = try throughput(from: a, to: b, seconds: seconds)
-            let rate = try connectionRate(from: a, to: b, seconds: seconds)
-            rows.append((name, gbps, rate))
+        let names = ["no program (baseline)", "Bulwark, \(rules) rules", "iptables, \(rules) rules (linear chain)",
+                     "nftables, \(rules) rules (set lookup)"]
+        var gbps = Array(repeating: [Double](), count: names.count)
+        var rates = gbps
+        func measure(_ index: Int) throws {
+            gbps[index].append(try throughput(from: a, to: b, seconds: seconds))
+            rates[index].append(try connectionRate(from: a, to: b, seconds: seconds))
         }
-        try measure("no program (baseline)")
-        try withDatapath { datapath in
-            try programBulwark(datapath, a: a, b: b, allowed: allowed)
-            try measure("Bulwark, \(rules) rules")
-            for pod in [a, b] { try datapath.detach(ifindex: pod.ifindex) }
+        // Configurations interleaved round by round, so slow drifts in machine load hit all of them alike.
+        for _ in 0..<rounds {
+            try measure(0)
+            try withDatapath { datapath in
+                try programBulwark(datapath, a: a, b: b, allowed: allowed)
+                try measure(1)
+                for pod in [a, b] { try datapath.detach(ifindex: pod.ifindex) }
+            }
+            try withIptables(b: b, allowed: allowed) { try measure(2) }
+            try withNftables(b: b, allowed: allowed) { try measure(3) }
         }
-        try withIptables(b: b, allowed: allowed) { try measure("iptables, \(rules) rules (linear chain)") }
-        try withNftables(b: b, allowed: allowed) { try measure("nftables, \(rules) rules (set lookup)") }
-        try measure("no program (baseline, again)")
-
-        let baseline = (rows.first!.1 + rows.last!.1) / 2, baseRate = (rows.first!.2 + rows.last!.2) / 2
-        print("\n## Veth throughput and connection rate (\(seconds) s each; A -> host routing -> B)")
-        print("| configuration | Gbit/s | vs baseline | connections/s | vs baseline |")
-        print("|---|---:|---:|---:|---:|")
-        for (name, gbps, rate) in rows {
-            print("| \(name) | \(format(gbps, 2)) | \(format(100 * gbps / baseline))% | \(format(rate, 0)) |"
-                + " \(format(100 * rate / baseRate))% |")
+        print("\n## Veth throughput and connection rate (\(seconds) s per sample, median of \(rounds) interleaved rounds;"
+            + " A -> host routing -> B)")
+        print("| configuration | Gbit/s | vs baseline | samples Gbit/s | connections/s | vs baseline | samples conn/s |")
+        print("|---|---:|---:|---|---:|---:|---|")
+        let baseline = median(gbps[0]), baseRate = median(rates[0])
+        for index in names.indices {
+            let g = median(gbps[index]), r = median(rates[index])
+            print("| \(names[index]) | \(format(g, 2)) | \(format(100 * g / baseline))% |"
+                + " \(gbps[index].map { format($0, 1) }.joined(separator: " ")) | \(format(r, 0)) |"
+                + " \(format(100 * r / baseRate))% | \(rates[index].map { format($0, 0) }.joined(separator: " ")) |")
         }
     }
 

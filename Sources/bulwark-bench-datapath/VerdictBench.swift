@@ -10,32 +10,45 @@ enum VerdictBench {
 
     static func run(repeatCount: UInt32) throws {
         print("\n## Per-packet verdict cost (BPF_PROG_TEST_RUN, repeat \(repeatCount), median of 5)")
-        print("| policy entries | LPM keys | new connection (policy) ns | established (conntrack) ns |")
-        print("|---:|---:|---:|---:|")
+        print("| policy entries | LPM keys | floor: ARP (endpoint lookup) ns | policy lookup only (ICMP error) ns |"
+            + " new connection (TCP SYN: policy + conntrack create) ns | established (conntrack hit) ns |")
+        print("|---:|---:|---:|---:|---:|---:|")
         for count in [1, 1_000, 100_000] {
             try withDatapath { datapath in
                 let allow = PolicyEntry(peer: peerIdentity, proto: .tcp, ports: PortRange(8080), rule: RuleID(rawValue: 1))
+                let allowICMP = PolicyEntry(peer: peerIdentity, proto: .icmp, rule: RuleID(rawValue: 3))
                 let desired = DesiredState(
                     endpoints: [Endpoint(pod: "bench/pod", addresses: [IPAddress(pod)!], identity: Identity(rawValue: 500),
-                                         ifindex: 1, ingress: policy(count: count, extra: [allow]),
+                                         ifindex: 1, ingress: policy(count: count, extra: [allow, allowICMP]),
                                          egress: DirectionPolicy(isolation: .enforce, entries: [PolicyEntry(peer: .any, rule: RuleID(rawValue: 2))]))],
                     ipcache: [IPCacheEntry(prefix: IPPrefix("10.0.1.0/24")!, identity: peerIdentity)])
                 let report = try datapath.program(desired)
-                let syn = tcp(from: peer, to: pod, sport: 40000, dport: 8080, flags: 0x02)
-                let policyPath = try (0..<5).map { _ in
-                    let result = try datapath.testRun(.toContainer, packet: syn, repeat: repeatCount)
-                    precondition(result.passed, "benchmark packet must be allowed")
-                    return Double(result.nanoseconds)
+                func cost(_ packet: [UInt8]) throws -> Double {
+                    median(try (0..<5).map { _ in
+                        let result = try datapath.testRun(.toContainer, packet: packet, repeat: repeatCount)
+                        precondition(result.passed, "benchmark packet must be allowed")
+                        return Double(result.nanoseconds)
+                    })
                 }
+                let arp: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, 2, 0x08, 0x06] + [UInt8](repeating: 0, count: 28)
+                let floor = try cost(arp)
+                let policyOnly = try cost(icmpError(from: peer, to: pod))
+                let newConnection = try cost(tcp(from: peer, to: pod, sport: 40000, dport: 8080, flags: 0x02))
                 // Open the flow from the pod, then time its inbound ACKs (conntrack hit).
                 _ = try datapath.testRun(.fromContainer, packet: tcp(from: pod, to: peer, sport: 8080, dport: 40001, flags: 0x02))
                 let ack = tcp(from: peer, to: pod, sport: 40001, dport: 8080, flags: 0x10)
-                let trackedPath = try (0..<5).map { _ in
-                    Double(try datapath.testRun(.toContainer, packet: ack, repeat: repeatCount).nanoseconds)
-                }
-                print("| \(count) | \(report.policy.added) | \(format(median(policyPath))) | \(format(median(trackedPath))) |")
+                let established = try cost(ack)
+                print("| \(count) | \(report.policy.added) | \(format(floor)) | \(format(policyOnly)) |"
+                    + " \(format(newConnection)) | \(format(established)) |")
             }
         }
+    }
+
+    static func icmpError(from source: String, to destination: String) -> [UInt8] {
+        let l4: [UInt8] = [3, 1, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 28)
+        let ip: [UInt8] = [0x45, 0, 0, UInt8(20 + l4.count), 0, 1, 0x40, 0, 64, 1, 0, 0]
+            + IPAddress(source)!.bytes + IPAddress(destination)!.bytes
+        return [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00] + ip + l4
     }
 
     static func tcp(from source: String, to destination: String, sport: UInt16, dport: UInt16, flags: UInt8) -> [UInt8] {

@@ -1,17 +1,19 @@
 // Datapath benchmarks for the README (figures, not tests): per-packet verdict cost via BPF_PROG_TEST_RUN,
 // map update rate, and veth throughput / connection rate against iptables and nftables. Needs root.
-// Usage: bulwark-bench-datapath [--quick]
+// Usage: bulwark-bench-datapath [--quick] [--only verdict|update|traffic]
 import Datapath
 import DataplaneModel
 import Foundation
 
 let quick = CommandLine.arguments.contains("--quick")
+let only = CommandLine.arguments.firstIndex(of: "--only").map { CommandLine.arguments[$0 + 1] }
+func selected(_ part: String) -> Bool { only == nil || only == part }
 try Datapath.mountBPFFileSystem()
 print("# Bulwark datapath benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) CPUs, load average"
     + " \(loadAverage()) at start)")
-try VerdictBench.run(repeatCount: quick ? 100_000 : 1_000_000)
-try UpdateBench.run()
-try TrafficBench.run(seconds: quick ? 2 : 4)
+if selected("verdict") { try VerdictBench.run(repeatCount: quick ? 100_000 : 1_000_000) }
+if selected("update") { try UpdateBench.run() }
+if selected("traffic") { try TrafficBench.run(seconds: quick ? 2 : 3, rounds: quick ? 1 : 3) }
 print("load average at end: \(loadAverage())")
 
 func loadAverage() -> String {

@@ -136,14 +136,17 @@ struct TrafficTests {
             let target = cluster.b.address
             DispatchQueue.global().async(group: group) {
                 while !stop.load(ordering: .relaxed) {
-                    let passed = (try? pod.canConnect(to: target, port: 8080, timeout: 0.3)) ?? !allowed
+                    let passed = (try? pod.canConnect(to: target, port: 8080, timeout: 1)) ?? !allowed
                     if passed != allowed { wrong.add(1, ordering: .relaxed) }
                     probes.add(1, ordering: .relaxed)
                 }
             }
         }
         var replaced = 0
-        for generation in UInt32(1)...6 {
+        var generation: UInt32 = 0
+        let start = Date()
+        while generation < 6 || Date().timeIntervalSince(start) < 3 {  // at least 6 replacements and 3 s of probes
+            generation += 1
             let report = try cluster.datapath.program(cluster.state(bIngress: policy(generation: generation)))
             replaced += report.policy.added + report.policy.removed
         }
