@@ -98,3 +98,8 @@ static int bulwark_libbpf_print(enum libbpf_print_level level, const char *forma
 }
 
 void bulwark_libbpf_install_logger(void) { libbpf_set_print(bulwark_libbpf_print); }
+
+int bulwark_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, __u32 *count) {
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    return bpf_map_lookup_batch(fd, in_batch, out_batch, keys, values, count, &opts);
+}

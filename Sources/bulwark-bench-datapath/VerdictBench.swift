@@ -64,8 +64,8 @@ enum VerdictBench {
 enum UpdateBench {
     static func run() throws {
         print("\n## Map update rate (program() of one endpoint's policy, median of 3)")
-        print("| operation | entries | seconds | entries/s |")
-        print("|---|---:|---:|---:|")
+        print("| operation | entries | seconds | entries/s | LPM keys/s |")
+        print("|---|---:|---:|---:|---:|")
         try withDatapath { datapath in
             func state(_ generation: UInt32) -> DesiredState {
                 var ingress = policy(count: 10_000, extra: [])
@@ -76,19 +76,24 @@ enum UpdateBench {
                                                          ifindex: 1, ingress: ingress)])
             }
             var create: [Double] = [], replace: [Double] = []
+            var keys = 0
             for round in UInt32(0)..<3 {
                 _ = try datapath.program(DesiredState())
+                let (first, second) = (state(round * 2), state(round * 2 + 1))
                 var start = Date()
-                let created = try datapath.program(state(round * 2))
+                let created = try datapath.program(first)
                 create.append(Date().timeIntervalSince(start))
                 start = Date()
-                let replaced = try datapath.program(state(round * 2 + 1))
+                let replaced = try datapath.program(second)
                 replace.append(Date().timeIntervalSince(start))
                 precondition(created.policy.added >= 10_000 && replaced.policy.removed >= 10_000)
+                keys = created.policy.added
             }
-            print("| program 10,000 new entries | 10000 | \(format(median(create), 3)) | \(format(10_000 / median(create), 0)) |")
+            print("| program 10,000 new entries (\(keys) LPM keys) | 10000 | \(format(median(create), 3)) |"
+                + " \(format(10_000 / median(create), 0)) | \(format(Double(keys) / median(create), 0)) |")
             print("| replace them with 10,000 others (write new generation, flip, delete old) | 10000 |"
-                + " \(format(median(replace), 3)) | \(format(10_000 / median(replace), 0)) |")
+                + " \(format(median(replace), 3)) | \(format(10_000 / median(replace), 0)) |"
+                + " \(format(Double(keys) / median(replace), 0)) |")
         }
     }
 }
