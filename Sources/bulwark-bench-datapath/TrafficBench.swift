@@ -12,6 +12,10 @@ enum TrafficBench {
     static func run(seconds: Int, rounds: Int) throws {
         let a = try NetNSPod(), b = try NetNSPod()
         try b.serve(tcp: [8080])
+        // The connection loop opens thousands of connections per sample: let the client reuse TIME_WAIT ports
+        // (per-namespace settings) so later samples do not slow down on port exhaustion.
+        try NetNSPod.sh("ip", "netns", "exec", a.namespace, "sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1",
+                        "net.ipv4.ip_local_port_range=10000 65000")
         let iperf = try startIperfServer(in: b)
         defer { iperf.terminate() }
         Thread.sleep(forTimeInterval: 0.5)
