@@ -3,9 +3,10 @@
  *   from_container  host-veth TC ingress: packets leaving the pod  -> the pod's EGRESS policy
  *   to_container    host-veth TC egress:  packets entering the pod -> the pod's INGRESS policy
  *
- * Per packet: endpoint config by ifindex (unknown interface or no isolated direction: pass, nothing else looked up)
- * -> parse -> conntrack (live flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world)
- * and two policy LPM lookups -> verdict -> on pass, a conntrack entry so replies and later packets pass.
+ * Per packet: endpoint config by ifindex (unknown interface: pass, nothing else looked up) -> parse -> conntrack
+ * (live flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world) and the policy LPM
+ * lookups (exact identity; identity 0 only when the endpoint has wildcard entries) -> verdict -> on pass, a
+ * conntrack entry so replies and later packets pass. A direction that is not isolated does no policy lookup.
  *
  * Documented rules:
  * - Non-IP frames (ARP, ...) pass. ICMPv6 neighbour discovery (types 133-137) passes: IPv6 needs it to work at all.
@@ -51,10 +52,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
     struct bulwark_endpoint *ep = bpf_map_lookup_elem(&bulwark_endpoints, &ifindex);
     if (!ep)
         return TC_ACT_OK;
+    /* Flows are tracked even where neither direction is isolated, so isolating a direction later keeps the
+     * replies of connections opened before (hitless: they were allowed before and are allowed after). */
     __u8 isolation = dir == BULWARK_DIR_INGRESS ? ep->ingress_isolation : ep->egress_isolation;
-    __u8 other = dir == BULWARK_DIR_INGRESS ? ep->egress_isolation : ep->ingress_isolation;
-    if (isolation == BULWARK_ISOLATION_NONE && other == BULWARK_ISOLATION_NONE)
-        return TC_ACT_OK;
 
     struct flow f = {};
     int parsed = parse_packet(skb, &f);

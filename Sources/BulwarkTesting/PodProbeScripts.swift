@@ -6,7 +6,7 @@ enum PodProbeScripts {
     import socket, sys, threading
     def listen(port):
         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", port)); s.listen(128)
+        s.bind(("0.0.0.0", port)); s.listen(4096)
         return s
     def tcp(s):
         while True:

@@ -94,6 +94,18 @@ struct TrafficTests {
         #expect(try !cluster.c.canConnect(to: cluster.b.address, port: 8080))
     }
 
+    @Test func isolatingAPodKeepsTheRepliesOfConnectionsItOpenedBefore() throws {
+        let cluster = try Cluster()
+        try cluster.datapath.program(cluster.state(bIngress: DirectionPolicy()))
+        let connection = try #require(try cluster.a.openConnection(to: cluster.b.address, port: 8080))
+        // Now a becomes ingress-isolated with no rule: its own connection's replies must keep flowing.
+        var isolated = cluster.state(bIngress: DirectionPolicy())
+        isolated.endpoints[0].ingress = DirectionPolicy(isolation: .enforce)
+        try cluster.datapath.program(isolated)
+        #expect(try cluster.a.exchange(on: connection))
+        #expect(try !cluster.b.canConnect(to: cluster.a.address, port: 9090), "new inbound connections are denied")
+    }
+
     @Test func anAgentRestartDetachesNothingAndReprogramsNothing() throws {
         let cluster = try Cluster()
         let desired = cluster.state(bIngress: Self.allowA)
