@@ -91,10 +91,10 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
     ct_key_from(&ckey, ep->endpoint_id, dir, &f);
     int tracked = ct_tracked(&f);
     if (tracked) {
-        struct bulwark_ct_value *ct = ct_lookup(&ckey, dir, &f);
-        if (ct) {
+        __u32 flow_rule = 0;
+        if (ct_lookup(&ckey, dir, &f, &flow_rule)) {
             stat_inc(BULWARK_STAT_CT_HIT);
-            count(ct->rule, BULWARK_VERDICT_ALLOW, skb->len);
+            count(flow_rule, BULWARK_VERDICT_ALLOW, skb->len);
             goto pass;
         }
     }

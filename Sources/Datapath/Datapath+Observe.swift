@@ -84,7 +84,8 @@ extension Datapath {
     /// Deny and audit events from the ring buffer, as they happen.
     ///
     /// A background thread polls the ring buffer; ending the iteration (or cancelling the consuming task) stops it.
-    /// Only one consumer should read at a time: the ring buffer hands each event out once.
+    /// Only one consumer should read at a time: the ring buffer hands each event out once. End the iteration before
+    /// dropping the `Datapath`: the polling thread keeps its own reference to the ring buffer until then.
     public func events() -> AsyncStream<DatapathEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: DatapathEvent.self, bufferingPolicy: .bufferingNewest(4096))
         let stop = Atomic<Bool>(false)
