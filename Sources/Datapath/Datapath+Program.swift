@@ -65,7 +65,8 @@ extension Datapath {
             operations += 1
         }
         // 2. ipcache: upserts before deletions.
-        try ipcache.update(plan.ipcacheUpserts.map { ($0.key.ipcacheKey, bulwark_ipcache_value(identity: $0.value, pad: 0)) })
+        try ipcache.update(
+            plan.ipcacheUpserts.map { ($0.key.ipcacheKey, bulwark_ipcache_value(identity: $0.value, pad: 0)) })
         try ipcache.delete(plan.ipcacheRemovals.map(\.ipcacheKey))
         operations += plan.ipcacheUpserts.count + plan.ipcacheRemovals.count
         // 3. Removed endpoints: config first.

@@ -44,7 +44,9 @@ public final class Datapath: @unchecked Sendable {
         bulwark_libbpf_install_logger()
         self.pinRoot = pinRoot
         let bytes = BPFObject.bytes
-        guard let object = bytes.withUnsafeBytes({ bulwark_object_open_mem($0.baseAddress, $0.count, "bulwark", pinRoot) })
+        guard
+            let object = bytes.withUnsafeBytes({ bulwark_object_open_mem($0.baseAddress, $0.count, "bulwark", pinRoot) }
+            )
         else {
             throw DatapathError.system(operation: "open BPF object", map: nil, key: nil, errno: errno)
         }

@@ -14,8 +14,10 @@ struct PolicyKey: Hashable, CustomStringConvertible {
     var port: UInt16
     var prefixLength: Int
 
-    init(endpoint: UInt32, identity: UInt32, direction: Direction, epoch: UInt8, proto: UInt8, port: UInt16,
-         prefixLength: Int) {
+    init(
+        endpoint: UInt32, identity: UInt32, direction: Direction, epoch: UInt8, proto: UInt8, port: UInt16,
+        prefixLength: Int
+    ) {
         self.endpoint = endpoint
         self.identity = identity
         self.direction = direction
@@ -45,7 +47,8 @@ struct PolicyKey: Hashable, CustomStringConvertible {
     }
 
     var description: String {
-        let scope = prefixLength <= 72 ? "any" : prefixLength == 80 ? "\(proto)/any" : "\(proto)/\(port)/\(prefixLength - 80)"
+        let scope =
+            prefixLength <= 72 ? "any" : prefixLength == 80 ? "\(proto)/any" : "\(proto)/\(port)/\(prefixLength - 80)"
         return "endpoint \(endpoint) \(direction) epoch \(epoch) identity \(identity) \(scope)"
     }
 }
@@ -98,7 +101,8 @@ struct EndpointConfig: Hashable {
     static func wildcardFlags<Keys: Sequence>(of keys: Keys) -> UInt8 where Keys.Element == PolicyKey {
         var flags: UInt8 = 0
         for key in keys where key.identity == Identity.any.rawValue {
-            flags |= UInt8(key.direction == .ingress ? BULWARK_ENDPOINT_WILDCARD_INGRESS : BULWARK_ENDPOINT_WILDCARD_EGRESS)
+            flags |= UInt8(
+                key.direction == .ingress ? BULWARK_ENDPOINT_WILDCARD_INGRESS : BULWARK_ENDPOINT_WILDCARD_EGRESS)
         }
         return flags
     }

@@ -49,8 +49,9 @@ enum PolicyFolding {
     /// The keys one entry covers: any protocol (/72), one protocol (/80), or protocol plus port blocks (/80+k).
     static func keys(of entry: PolicyEntry, endpoint: UInt32, direction: Direction, epoch: UInt8) -> [PolicyKey] {
         func key(_ proto: UInt8, _ port: UInt16, _ length: Int) -> PolicyKey {
-            PolicyKey(endpoint: endpoint, identity: entry.peer.rawValue, direction: direction, epoch: epoch,
-                      proto: proto, port: port, prefixLength: length)
+            PolicyKey(
+                endpoint: endpoint, identity: entry.peer.rawValue, direction: direction, epoch: epoch,
+                proto: proto, port: port, prefixLength: length)
         }
         let fixed = Int(BULWARK_POLICY_PREFIX_FIXED)
         let protoLength = Int(BULWARK_POLICY_PREFIX_PROTO)
@@ -73,8 +74,11 @@ enum PolicyFolding {
         let fixed = Int(BULWARK_POLICY_PREFIX_FIXED)
         let protoLength = Int(BULWARK_POLICY_PREFIX_PROTO)
         guard key.prefixLength > fixed else { return [] }
-        var result = [PolicyKey(endpoint: key.endpoint, identity: key.identity, direction: key.direction,
-                                epoch: key.epoch, proto: 0, port: 0, prefixLength: fixed)]
+        var result = [
+            PolicyKey(
+                endpoint: key.endpoint, identity: key.identity, direction: key.direction,
+                epoch: key.epoch, proto: 0, port: 0, prefixLength: fixed)
+        ]
         var length = protoLength
         while length < key.prefixLength {
             let bits = length - protoLength

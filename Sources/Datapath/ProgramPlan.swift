@@ -83,8 +83,9 @@ struct ProgramPlan {
             var keys: [PolicyKey: PolicyValue] = [:]
             for direction in Direction.allCases where endpoint.policy(direction).isolation != .none {
                 keys.merge(
-                    PolicyFolding.fold(endpoint: endpoint.ifindex, direction: direction,
-                                       policy: endpoint.policy(direction)),
+                    PolicyFolding.fold(
+                        endpoint: endpoint.ifindex, direction: direction,
+                        policy: endpoint.policy(direction)),
                     uniquingKeysWith: { first, _ in first })
             }
             let config = EndpointConfig(
@@ -102,8 +103,9 @@ struct ProgramPlan {
         guard let existing = current.endpoints[ifindex] else {
             // New endpoint: clear orphans of a crashed predecessor, write generation 0, then create the config.
             let stale = generations.flatMap { epoch, keys in keys.keys.map { $0.withEpoch(epoch) } }
-            endpointChanges.append(EndpointChange(
-                ifindex: ifindex, config: target.config, staleKeys: stale, newKeys: target.keys))
+            endpointChanges.append(
+                EndpointChange(
+                    ifindex: ifindex, config: target.config, staleKeys: stale, newKeys: target.keys))
             report.endpoints.added += 1
             report.policy.added += target.keys.count
             return

@@ -5,10 +5,12 @@ import Testing
 /// `program(_:)`: diffing against the maps, reports, capacity errors.
 @Suite(.enabled(if: isRoot, "needs root for BPF"))
 struct ProgramTests {
-    let policy = DirectionPolicy(isolation: .enforce, entries: [
-        PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(80), rule: 1),
-        PolicyEntry(peer: .any, proto: .udp, ports: PortRange(1000, 1003), rule: 2),
-    ])
+    let policy = DirectionPolicy(
+        isolation: .enforce,
+        entries: [
+            PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(80), rule: 1),
+            PolicyEntry(peer: .any, proto: .udp, ports: PortRange(1000, 1003), rule: 2),
+        ])
 
     @Test func programmingTheSameStateTwiceChangesNothing() throws {
         let f = try DatapathFixture()
@@ -29,19 +31,29 @@ struct ProgramTests {
         changed.entries[1].action = .deny
         let report = try f.datapath.program(Net.state(ingress: changed))
         #expect(report.policy == ProgramReport.Changes(added: 1, updated: 1, removed: 1))
-        #expect(try f.datapath.testRun(.toContainer, packet: PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, dport: 81)).passed)
-        #expect(try f.datapath.testRun(.toContainer, packet: PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 2, dport: 80)).dropped)
+        #expect(
+            try f.datapath.testRun(
+                .toContainer, packet: PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, dport: 81)
+            ).passed)
+        #expect(
+            try f.datapath.testRun(
+                .toContainer, packet: PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 2, dport: 80)
+            ).dropped)
         let removed = try f.datapath.program(DesiredState(ipcache: Net.ipcache))
         #expect(removed.endpoints.removed == 1 && removed.policy.removed == 2)
-        #expect(try f.datapath.testRun(.toContainer, packet: PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 3, dport: 80)).passed)
+        #expect(
+            try f.datapath.testRun(
+                .toContainer, packet: PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 3, dport: 80)
+            ).passed)
     }
 
     @Test func aFullMapIsReportedByNameAndLeavesThePreviousStateIntact() throws {
         let f = try DatapathFixture()
         try f.datapath.program(Net.state(ingress: policy))
         let tooMany = (1...5000).map { index in
-            Endpoint(pod: "x/p\(index)", addresses: [], identity: Net.idPod, ifindex: UInt32(1000 + index),
-                     ingress: DirectionPolicy(isolation: .enforce))
+            Endpoint(
+                pod: "x/p\(index)", addresses: [], identity: Net.idPod, ifindex: UInt32(1000 + index),
+                ingress: DirectionPolicy(isolation: .enforce))
         }
         var desired = Net.state()
         desired.endpoints += tooMany
