@@ -18,7 +18,9 @@
  *   dropped in an isolated direction (reason "fragment").
  * - Host identity: in the ingress direction, traffic from identity 1 (the node: kubelet probes) passes when no deny
  *   entry matches it, even under default deny; egress to the node follows policy like any peer.
- * - ICMP other than echo (errors, ...) has no conntrack: it is judged by policy as protocol ICMP/ICMPv6, port 0.
+ * - ICMP errors (unreachable/fragmentation needed, time exceeded, parameter problem; ICMPv6 1-4 incl. packet too big)
+ *   that quote a packet of a tracked flow of this endpoint pass as related traffic (path MTU discovery keeps working
+ *   for allowed connections); other ICMP is judged by policy as protocol ICMP/ICMPv6 with port 0.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -85,6 +87,21 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
         }
         f.sport = ports->sport;
         f.dport = ports->dport;
+    }
+
+    if (!f.later_fragment && icmp_is_error(&f)) {
+        /* The quoted packet travelled the other way: sent by the pod for errors entering it, and vice versa. */
+        struct flow quoted = {};
+        if (parse_quoted(skb, &f, &quoted) == PARSE_OK && ct_tracked(&quoted)) {
+            struct bulwark_ct_key related = {};
+            ct_key_from(&related, ep->endpoint_id, dir ^ 1, &quoted);
+            struct bulwark_ct_value *flow = bpf_map_lookup_elem(&bulwark_conntrack, &related);
+            if (flow) {
+                stat_inc(BULWARK_STAT_CT_HIT);
+                count(flow->rule, BULWARK_VERDICT_ALLOW, skb->len);
+                return TC_ACT_OK;
+            }
+        }
     }
 
     struct bulwark_ct_key ckey = {};

@@ -39,6 +39,25 @@ struct StatefulVerdictTests {
         #expect(try f.datapath.statistics().conntrackHits >= 1)
     }
 
+    @Test func icmpErrorsAboutATrackedFlowPassAndOthersAreJudgedByPolicy() throws {
+        let f = try DatapathFixture()
+        try f.datapath.program(egressOnlyState())
+        for (pod, peer, router, v6) in [(Net.pod4, Net.a4, Net.world4, false), (Net.pod6, Net.a6, Net.world6, true)] {
+            let request = P.packet(.tcp, from: pod, to: peer, sport: 41000, dport: 80)
+            #expect(try f.datapath.testRun(.fromContainer, packet: request).passed)
+            // "Fragmentation needed" / "packet too big" from a router, quoting the pod's packet (IP header + 8 bytes).
+            func error(quoting packet: [UInt8]) -> [UInt8] {
+                let quote = Array(packet.dropFirst(14).prefix((v6 ? 40 : 20) + 8))
+                let icmp: [UInt8] = (v6 ? [2, 0, 0, 0, 0, 0, 5, 0xDC] : [3, 4, 0, 0, 0, 0, 5, 0xDC]) + quote
+                return v6
+                    ? P.ipv6(router, pod, proto: 58, payload: icmp) : P.ipv4(router, pod, proto: 1, payload: icmp)
+            }
+            #expect(try f.datapath.testRun(.toContainer, packet: error(quoting: request)).passed)
+            let untracked = P.packet(.tcp, from: pod, to: peer, sport: 41001, dport: 80)
+            #expect(try f.datapath.testRun(.toContainer, packet: error(quoting: untracked)).dropped)
+        }
+    }
+
     @Test func aTCPSynIsJudgedByPolicyEvenWhenItsTupleIsTracked() throws {
         let f = try DatapathFixture()
         try f.datapath.program(egressOnlyState())
