@@ -24,6 +24,7 @@ public final class Datapath: @unchecked Sendable {
     private let object: OpaquePointer
     let endpoints: BPFMap
     let ipcache: BPFMap
+    let selectors: BPFMap
     let policy: BPFMap
     let conntrack: BPFMap
     let fragments: BPFMap
@@ -59,6 +60,7 @@ public final class Datapath: @unchecked Sendable {
         do {
             endpoints = try BPFMap(object: object, name: "bulwark_endpoints")
             ipcache = try BPFMap(object: object, name: "bulwark_ipcache")
+            selectors = try BPFMap(object: object, name: "bulwark_selectors")
             policy = try BPFMap(object: object, name: "bulwark_policy")
             conntrack = try BPFMap(object: object, name: "bulwark_conntrack")
             fragments = try BPFMap(object: object, name: "bulwark_fragments")

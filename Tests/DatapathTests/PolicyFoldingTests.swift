@@ -30,11 +30,11 @@ struct PolicyFoldingTests {
                     peer: Net.idA, proto: .tcp, ports: PortRange(20, 23), action: .allow, mode: .audit, rule: 13),
             ])
         let folded = PolicyFolding.fold(endpoint: 5, direction: .ingress, policy: policy)
-        let port22 = folded.first { $0.key.port == 22 && $0.key.prefixLength == 96 }
+        let port22 = folded.first { $0.key.port == 22 && $0.key.prefixLength == 56 }
         let value = try? #require(port22?.value)
         #expect(value?.flags == 0xF)
         #expect(value?.enforceRule == 12 && value?.auditRule == 12)
-        let any = folded.first { $0.key.prefixLength == 72 }?.value
+        let any = folded.first { $0.key.prefixLength == 32 }?.value
         #expect(any == PolicyValue(flags: 0x5, enforceRule: 10, auditRule: 10))
     }
 
@@ -55,10 +55,10 @@ struct PolicyFoldingTests {
             endpoint: 1, direction: .egress, policy: DirectionPolicy(isolation: .enforce, entries: entries))
         for port in UInt16(0)..<2000 {
             let longest = folded.filter { key, _ in
-                key.prefixLength == 72
+                key.prefixLength == 32
                     || PolicyKey(
                         endpoint: 1, identity: Net.idA.rawValue, direction: .egress, epoch: 0,
-                        proto: 6, port: port, prefixLength: 96
+                        proto: 6, port: port, prefixLength: 56
                     ).isCovered(by: key)
             }.max { $0.key.prefixLength < $1.key.prefixLength }
             var expected = PolicyFolding.Fold()

@@ -1,6 +1,7 @@
-import Datapath
 import DataplaneModel
 import Testing
+
+@testable import Datapath
 
 /// `program(_:)`: diffing against the maps, reports, capacity errors.
 @Suite(.enabled(if: isRoot, "needs root for BPF"))
@@ -69,5 +70,26 @@ struct ProgramTests {
         desired.endpoints.append(Endpoint(pod: "x/other", addresses: [], identity: Net.idB, ifindex: 1))
         #expect(throws: DatapathError.self) { try f.datapath.program(desired) }
         #expect(try f.datapath.program(DesiredState()).isUnchanged)
+    }
+
+    @Test func endpointsWithTheSameRulesShareOnePolicySetAndUnusedSetsAreRemoved() throws {
+        let f = try DatapathFixture()
+        var desired = Net.state(ingress: policy)
+        desired.endpoints.append(
+            Endpoint(pod: "test/twin", addresses: [], identity: Net.idPod, ifindex: 77, ingress: policy))
+        try f.datapath.program(desired)
+        var state = try f.datapath.readState()
+        // Two identities (A and any) -> two sets, used by both endpoints' selectors.
+        #expect(state.sets.count == 2 && state.selectors.count == 4)
+        // Changing the twin's rules leaves the shared sets of endpoint 1 untouched and adds the twin's new one.
+        desired.endpoints[1].ingress.entries[0].ports = PortRange(81)
+        try f.datapath.program(desired)
+        state = try f.datapath.readState()
+        #expect(state.sets.count == 3 && state.selectors.count == 4)
+        let packet = PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, dport: 80)
+        #expect(try f.datapath.testRun(.toContainer, packet: packet).passed)
+        try f.datapath.program(DesiredState())
+        state = try f.datapath.readState()
+        #expect(state.sets.isEmpty && state.selectors.isEmpty && state.endpoints.isEmpty)
     }
 }
