@@ -8,51 +8,69 @@ enum VerdictBench {
     static let pod = "10.0.0.1", peer = "10.0.1.1"
     static let peerIdentity = Identity(rawValue: 300)
 
+    /// One benchmark configuration, programmed on a datapath of its own.
+    struct Case {
+        var count: Int
+        var distinct: Bool
+        var datapath: Datapath
+        var keys: Int
+        var samples: [[Double]] = [[], [], [], []]
+    }
+
     static func run(repeatCount: UInt32) throws {
-        print("\n## Per-packet verdict cost (BPF_PROG_TEST_RUN, repeat \(repeatCount), median of 5)")
+        print("\n## Per-packet verdict cost (BPF_PROG_TEST_RUN, repeat \(repeatCount), median of 5 interleaved rounds)")
         print(
-            "| policy entries | LPM keys | floor: ARP (endpoint lookup) ns | policy lookup only (ICMP timestamp, untracked) ns |"
+            "| policy entries | identities' rule shapes | policy keys | floor: ARP (endpoint lookup) ns |"
+                + " policy lookup only (ICMP timestamp, untracked) ns |"
                 + " new connection (TCP SYN: policy + conntrack create) ns | established (conntrack hit) ns |")
-        print("|---:|---:|---:|---:|---:|---:|")
-        for count in [1, 1_000, 100_000] {
-            try withDatapath { datapath in
-                let allow = PolicyEntry(
-                    peer: peerIdentity, proto: .tcp, ports: PortRange(8080), rule: RuleID(rawValue: 1))
-                let allowICMP = PolicyEntry(peer: peerIdentity, proto: .icmp, rule: RuleID(rawValue: 3))
-                let desired = DesiredState(
-                    endpoints: [
-                        Endpoint(
-                            pod: "bench/pod", addresses: [IPAddress(pod)!], identity: Identity(rawValue: 500),
-                            ifindex: 1, ingress: policy(count: count, extra: [allow, allowICMP]),
-                            egress: DirectionPolicy(
-                                isolation: .enforce, entries: [PolicyEntry(peer: .any, rule: RuleID(rawValue: 2))]))
-                    ],
-                    ipcache: [IPCacheEntry(prefix: IPPrefix("10.0.1.0/24")!, identity: peerIdentity)])
-                let report = try datapath.program(desired)
-                func cost(_ packet: [UInt8]) throws -> Double {
-                    median(
-                        try (0..<5).map { _ in
-                            let result = try datapath.testRun(.toContainer, packet: packet, repeat: repeatCount)
-                            precondition(result.passed, "benchmark packet must be allowed")
-                            return Double(result.nanoseconds)
-                        })
+        print("|---:|---|---:|---:|---:|---:|---:|")
+        let shapes = [(1, false), (1_000, false), (100_000, false), (1_000, true), (100_000, true)]
+        let roots = shapes.indices.map { "/sys/fs/bpf/bulwark-bench-\(getpid())-verdict\($0)" }
+        defer { for root in roots { try? Datapath.removePins(at: root) } }
+        var cases = try zip(shapes, roots).map { shape, root in
+            let datapath = try Datapath(pinRoot: root)
+            let report = try datapath.program(state(count: shape.0, distinct: shape.1))
+            // Open a flow from the pod so its inbound ACKs hit conntrack.
+            _ = try datapath.testRun(
+                .fromContainer, packet: tcp(from: pod, to: peer, sport: 8080, dport: 40001, flags: 0x02))
+            return Case(count: shape.0, distinct: shape.1, datapath: datapath, keys: report.policy.added)
+        }
+        let arp: [UInt8] =
+            [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, 2, 0x08, 0x06] + [UInt8](repeating: 0, count: 28)
+        let packets = [
+            arp, icmpTimestamp(from: peer, to: pod), tcp(from: peer, to: pod, sport: 40000, dport: 8080, flags: 0x02),
+            tcp(from: peer, to: pod, sport: 40001, dport: 8080, flags: 0x10),
+        ]
+        // Rounds interleave the configurations so drifting machine load hits them alike.
+        for _ in 0..<5 {
+            for index in cases.indices {
+                for (kind, packet) in packets.enumerated() {
+                    let result = try cases[index].datapath.testRun(.toContainer, packet: packet, repeat: repeatCount)
+                    precondition(result.passed, "benchmark packet must be allowed")
+                    cases[index].samples[kind].append(Double(result.nanoseconds))
                 }
-                let arp: [UInt8] =
-                    [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, 2, 0x08, 0x06]
-                    + [UInt8](repeating: 0, count: 28)
-                let floor = try cost(arp)
-                let policyOnly = try cost(icmpTimestamp(from: peer, to: pod))
-                let newConnection = try cost(tcp(from: peer, to: pod, sport: 40000, dport: 8080, flags: 0x02))
-                // Open the flow from the pod, then time its inbound ACKs (conntrack hit).
-                _ = try datapath.testRun(
-                    .fromContainer, packet: tcp(from: pod, to: peer, sport: 8080, dport: 40001, flags: 0x02))
-                let ack = tcp(from: peer, to: pod, sport: 40001, dport: 8080, flags: 0x10)
-                let established = try cost(ack)
-                print(
-                    "| \(count) | \(report.policy.added) | \(format(floor)) | \(format(policyOnly)) |"
-                        + " \(format(newConnection)) | \(format(established)) |")
             }
         }
+        for item in cases {
+            let costs = item.samples.map { format(median($0)) }
+            print(
+                "| \(item.count) | \(item.distinct ? "all distinct" : "shared") | \(item.keys) |"
+                    + " \(costs.joined(separator: " | ")) |")
+        }
+    }
+
+    static func state(count: Int, distinct: Bool) -> DesiredState {
+        let allow = PolicyEntry(peer: peerIdentity, proto: .tcp, ports: PortRange(8080), rule: RuleID(rawValue: 1))
+        let allowICMP = PolicyEntry(peer: peerIdentity, proto: .icmp, rule: RuleID(rawValue: 3))
+        return DesiredState(
+            endpoints: [
+                Endpoint(
+                    pod: "bench/pod", addresses: [IPAddress(pod)!], identity: Identity(rawValue: 500), ifindex: 1,
+                    ingress: policy(count: count, extra: [allow, allowICMP], distinct: distinct),
+                    egress: DirectionPolicy(
+                        isolation: .enforce, entries: [PolicyEntry(peer: .any, rule: RuleID(rawValue: 2))]))
+            ],
+            ipcache: [IPCacheEntry(prefix: IPPrefix("10.0.1.0/24")!, identity: peerIdentity)])
     }
 
     static func icmpTimestamp(from source: String, to destination: String) -> [UInt8] {
