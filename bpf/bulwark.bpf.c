@@ -4,9 +4,10 @@
  *   to_container    host-veth TC egress:  packets entering the pod -> the pod's INGRESS policy
  *
  * Per packet: endpoint config by ifindex (unknown interface: pass, nothing else looked up) -> parse -> conntrack
- * (live flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world) and the policy LPM
- * lookups (exact identity; identity 0 only when the endpoint has wildcard entries) -> verdict -> on pass, a
- * conntrack entry so replies and later packets pass. A direction that is not isolated does no policy lookup.
+ * (live flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world), then per identity
+ * (exact; identity 0 only when the endpoint has wildcard entries) a selector hash lookup for the policy set and an
+ * LPM lookup of (set, protocol, port) -> verdict -> on pass, a conntrack entry so replies and later packets pass.
+ * A direction that is not isolated does no policy lookup.
  *
  * Documented rules:
  * - Non-IP frames (ARP, ...) pass. ICMPv6 neighbour discovery (types 133-137) passes: IPv6 needs it to work at all.
