@@ -65,6 +65,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "bulwark-bench-datapath",
+            dependencies: ["Datapath", "DataplaneModel", "BulwarkTesting"],
+            swiftSettings: strict
+        ),
 
         .executableTarget(
             name: "bulwark-bench-kube",

@@ -1,0 +1,216 @@
+internal import BPFShims
+import DataplaneModel
+
+// Hashable Swift views of the ABI header's keys and values, for diffing. The C structs stay the one layout
+// definition: these types only convert to and from them.
+
+/// One policy rule key as the diff sees it: endpoint, direction, generation and remote identity (the selector) plus
+/// the port prefix inside the selected set. `prefixLength` is the set-relative LPM length: 32 = any protocol,
+/// 40 = any port, 40 + k = a port block (see `bulwark_policy_key`).
+struct PolicyKey: Hashable, CustomStringConvertible {
+    var endpoint: UInt32
+    var identity: UInt32
+    var direction: Direction
+    var epoch: UInt8
+    var proto: UInt8
+    var port: UInt16
+    var prefixLength: Int
+
+    init(
+        endpoint: UInt32, identity: UInt32, direction: Direction, epoch: UInt8, proto: UInt8, port: UInt16,
+        prefixLength: Int
+    ) {
+        self.endpoint = endpoint
+        self.identity = identity
+        self.direction = direction
+        self.epoch = epoch
+        self.proto = proto
+        self.port = port
+        self.prefixLength = prefixLength
+    }
+
+    init(selector: SelectorKey, port: PortKey) {
+        self.init(
+            endpoint: selector.endpoint, identity: selector.identity, direction: selector.direction,
+            epoch: selector.epoch, proto: port.proto, port: port.port, prefixLength: port.prefixLength)
+    }
+
+    var selector: SelectorKey {
+        SelectorKey(endpoint: endpoint, identity: identity, direction: direction, epoch: epoch)
+    }
+
+    var portKey: PortKey { PortKey(proto: proto, port: port, prefixLength: prefixLength) }
+
+    func withEpoch(_ epoch: UInt8) -> PolicyKey {
+        var copy = self
+        copy.epoch = epoch
+        return copy
+    }
+
+    var description: String { "\(selector) \(portKey)" }
+}
+
+/// Key of the selector hash: which policy set an endpoint applies to one remote identity in one direction.
+struct SelectorKey: Hashable, CustomStringConvertible {
+    var endpoint: UInt32
+    var identity: UInt32
+    var direction: Direction
+    var epoch: UInt8
+
+    init(endpoint: UInt32, identity: UInt32, direction: Direction, epoch: UInt8) {
+        self.endpoint = endpoint
+        self.identity = identity
+        self.direction = direction
+        self.epoch = epoch
+    }
+
+    init(_ raw: bulwark_selector_key) {
+        self.init(
+            endpoint: raw.endpoint, identity: raw.identity,
+            direction: Direction(rawValue: raw.dir_epoch & 1) ?? .ingress, epoch: raw.dir_epoch >> 1)
+    }
+
+    var raw: bulwark_selector_key {
+        var key = zeroed(bulwark_selector_key.self)
+        key.endpoint = endpoint
+        key.identity = identity
+        key.dir_epoch = direction.rawValue | epoch << 1
+        return key
+    }
+
+    func withEpoch(_ epoch: UInt8) -> SelectorKey {
+        var copy = self
+        copy.epoch = epoch
+        return copy
+    }
+
+    var description: String { "endpoint \(endpoint) \(direction) epoch \(epoch) identity \(identity)" }
+}
+
+/// A port prefix inside a policy set.
+struct PortKey: Hashable, CustomStringConvertible {
+    var proto: UInt8
+    var port: UInt16
+    var prefixLength: Int
+
+    func raw(set: UInt32) -> bulwark_policy_key {
+        var key = zeroed(bulwark_policy_key.self)
+        key.prefixlen = UInt32(prefixLength)
+        key.set_id = set
+        key.proto = proto
+        key.dport = (UInt8(port >> 8), UInt8(port & 0xFF))
+        return key
+    }
+
+    /// The set id and port prefix of an LPM key.
+    static func from(_ raw: bulwark_policy_key) -> (set: UInt32, key: PortKey) {
+        let port = UInt16(raw.dport.0) << 8 | UInt16(raw.dport.1)
+        return (raw.set_id, PortKey(proto: raw.proto, port: port, prefixLength: Int(raw.prefixlen)))
+    }
+
+    var description: String {
+        prefixLength <= Int(BULWARK_POLICY_PREFIX_SET)
+            ? "any"
+            : prefixLength == Int(BULWARK_POLICY_PREFIX_PROTO)
+                ? "proto \(proto)" : "proto \(proto) port \(port)/\(prefixLength - Int(BULWARK_POLICY_PREFIX_PROTO))"
+    }
+}
+
+/// One folded policy set: the port rules of one identity, shared by every selector with the same content.
+typealias PortSet = [PortKey: PolicyValue]
+
+/// Folded flags and deciding rules of one policy key (see `BULWARK_POLICY_*` in the ABI header).
+struct PolicyValue: Hashable {
+    var flags: UInt32
+    var enforceRule: UInt32
+    var auditRule: UInt32
+
+    init(flags: UInt32, enforceRule: UInt32, auditRule: UInt32) {
+        self.flags = flags
+        self.enforceRule = enforceRule
+        self.auditRule = auditRule
+    }
+
+    init(_ raw: bulwark_policy_value) {
+        self.init(flags: raw.flags, enforceRule: raw.enforce_rule, auditRule: raw.audit_rule)
+    }
+
+    var raw: bulwark_policy_value {
+        bulwark_policy_value(flags: flags, enforce_rule: enforceRule, audit_rule: auditRule)
+    }
+}
+
+/// Endpoint configuration keyed by host-veth ifindex.
+struct EndpointConfig: Hashable {
+    var identity: UInt32
+    var ingress: Isolation
+    var egress: Isolation
+    var epoch: UInt8
+    /// `BULWARK_ENDPOINT_WILDCARD_*`: which directions have any-identity keys (else that lookup is skipped).
+    var flags: UInt8
+
+    init(identity: UInt32, ingress: Isolation, egress: Isolation, epoch: UInt8, flags: UInt8 = 0) {
+        self.identity = identity
+        self.ingress = ingress
+        self.egress = egress
+        self.epoch = epoch
+        self.flags = flags
+    }
+
+    init(_ raw: bulwark_endpoint) {
+        self.init(
+            identity: raw.identity, ingress: Isolation(rawValue: raw.ingress_isolation) ?? .enforce,
+            egress: Isolation(rawValue: raw.egress_isolation) ?? .enforce, epoch: raw.policy_epoch, flags: raw.flags)
+    }
+
+    /// The wildcard flags matching a generation's keys.
+    static func wildcardFlags<Keys: Sequence>(of keys: Keys) -> UInt8 where Keys.Element == PolicyKey {
+        var flags: UInt8 = 0
+        for key in keys where key.identity == Identity.any.rawValue {
+            flags |= UInt8(
+                key.direction == .ingress ? BULWARK_ENDPOINT_WILDCARD_INGRESS : BULWARK_ENDPOINT_WILDCARD_EGRESS)
+        }
+        return flags
+    }
+
+    func raw(ifindex: UInt32) -> bulwark_endpoint {
+        bulwark_endpoint(
+            endpoint_id: ifindex, identity: identity, ingress_isolation: ingress.rawValue,
+            egress_isolation: egress.rawValue, policy_epoch: epoch, flags: flags)
+    }
+}
+
+extension IPPrefix {
+    /// The ipcache LPM key for this prefix.
+    var ipcacheKey: bulwark_ipcache_key {
+        var key = zeroed(bulwark_ipcache_key.self)
+        key.prefixlen = UInt32(BULWARK_IPCACHE_PREFIX_BASE) + UInt32(length)
+        key.family = address.isV4 ? 4 : 6
+        withUnsafeMutableBytes(of: &key.addr) { raw in
+            for (index, byte) in address.bytes.enumerated() { raw[index] = byte }
+        }
+        return key
+    }
+
+    init?(ipcacheKey key: bulwark_ipcache_key) {
+        let bytes = withUnsafeBytes(of: key.addr) { Array($0) }
+        guard let address = IPAddress(family: key.family, bytes: bytes) else { return nil }
+        self.init(address: address, length: Int(key.prefixlen) - Int(BULWARK_IPCACHE_PREFIX_BASE))
+    }
+}
+
+extension IPAddress {
+    /// Reads an address from the 16-byte ABI field (IPv4 uses the first 4 bytes).
+    init?(family: UInt8, bytes: [UInt8]) {
+        switch family {
+        case 4:
+            self = .v4(bytes[0..<4].reduce(0) { $0 << 8 | UInt32($1) })
+        case 6:
+            let hi = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let lo = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            self = .v6(hi, lo)
+        default:
+            return nil
+        }
+    }
+}
