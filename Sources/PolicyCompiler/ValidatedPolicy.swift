@@ -12,11 +12,17 @@ struct ValidatedPolicy: Hashable, Sendable {
 
     func rules(_ direction: Direction) -> [ValidatedRule]? { direction == .ingress ? ingress : egress }
 
-    /// Every distinct pod peer the rules name, for the selector cache.
+    /// Every distinct pod peer the rules name, for the selector cache. An egress rule to everyone on a named port
+    /// names every pod: the port resolves on each destination pod.
     var podPeers: Set<PodPeer> {
         var result = Set<PodPeer>()
         for rule in (ingress ?? []) + (egress ?? []) {
             for peer in rule.peers ?? [] { if case .pods(let pods) = peer { result.insert(pods) } }
+        }
+        for rule in egress ?? [] where rule.peers == nil {
+            if rule.ports?.contains(where: { if case .named = $0.ports { true } else { false } }) == true {
+                result.insert(.allPods)
+            }
         }
         return result
     }
