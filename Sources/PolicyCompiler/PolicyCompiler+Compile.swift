@@ -101,9 +101,7 @@ extension PolicyCompiler {
             retained += keys.map(\.1)
             touched.formUnion(pod.addresses)
         }
-        var oldPrefixKeys: [IPPrefix: IdentityKey] = [:]
         if changes.selectorsChanged {
-            oldPrefixKeys = prefixKeys
             released += prefixKeys.values
             prefixKeys = [:]
             for prefix in cidrIndex.prefixes {
@@ -123,7 +121,7 @@ extension PolicyCompiler {
         }
         for address in touched { refreshIPCache(IPPrefix(host: address)) }
         if changes.selectorsChanged {
-            for prefix in Set(oldPrefixKeys.keys).union(cidrIndex.prefixes) {
+            for prefix in Set(prefixIdentities.keys).union(cidrIndex.prefixes) {
                 prefixIdentities[prefix] =
                     cidrIndex.prefixes.contains(prefix) ? prefixKeys[prefix].flatMap { allocator.identities[$0] } ?? .world : nil
                 refreshIPCache(prefix)

@@ -56,6 +56,10 @@ public struct PolicyCompiler: Sendable {
         self.node = node
         self.nodeAddresses = nodeAddresses.sorted()
         for address in self.nodeAddresses { ipcache.set(IPPrefix(host: address), .host) }
+        for prefix in cidrIndex.prefixes {
+            prefixIdentities[prefix] = .world
+            ipcache.set(prefix, .world)
+        }
     }
 
     /// Compiles a whole snapshot from scratch.
