@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Thin C layers: system libraries found through pkg-config, plus shims for what Swift cannot call.
@@ -45,6 +47,16 @@ let package = Package(
             swiftSettings: strict,
             plugins: ["BPFObjectPlugin"]
         ),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "DataplaneModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "bulwark",
             dependencies: [
@@ -57,6 +69,7 @@ let package = Package(
         // Test support and tests.
         .target(name: "BulwarkTesting", swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BulwarkTesting"], swiftSettings: strict),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "DataplaneModel", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "DataplaneModelTests", dependencies: ["DataplaneModel"], swiftSettings: strict),
         .testTarget(name: "PolicyCompilerTests", dependencies: ["PolicyCompiler", "KubeModel", "YAML", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath", "BulwarkTesting"], swiftSettings: strict),
