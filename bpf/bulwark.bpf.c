@@ -1,18 +1,141 @@
-// Placeholder programs; replaced by the policy datapath (issue 4).
+/* Bulwark policy datapath: two TC (clsact) programs on the host side of each local pod's veth.
+ *
+ *   from_container  host-veth TC ingress: packets leaving the pod  -> the pod's EGRESS policy
+ *   to_container    host-veth TC egress:  packets entering the pod -> the pod's INGRESS policy
+ *
+ * Per packet: endpoint config by ifindex (unknown interface or no isolated direction: pass, nothing else looked up)
+ * -> parse -> conntrack (live flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world)
+ * and two policy LPM lookups -> verdict -> on pass, a conntrack entry so replies and later packets pass.
+ *
+ * Documented rules:
+ * - Non-IP frames (ARP, ...) pass. ICMPv6 neighbour discovery (types 133-137) passes: IPv6 needs it to work at all.
+ * - Malformed or truncated IP/L4 headers, or more than 8 IPv6 extension headers: dropped in an isolated direction
+ *   (counted as malformed, deny event with reason "malformed"), passed otherwise.
+ * - Fragments: a first fragment (offset 0, more to come) is judged like any packet and, when it passes, records its
+ *   ports keyed by (family, proto, src, dst, fragment id); later fragments take those ports and are judged (via
+ *   conntrack or policy) like the first. A later fragment whose first fragment was not seen (or was dropped) is
+ *   dropped in an isolated direction (reason "fragment").
+ * - Host identity: in the ingress direction, traffic from identity 1 (the node: kubelet probes) passes when no deny
+ *   entry matches it, even under default deny; egress to the node follows policy like any peer.
+ * - ICMP other than echo (errors, ...) has no conntrack: it is judged by policy as protocol ICMP/ICMPv6, port 0.
+ */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 #include "bulwark_abi.h"
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/policy.h"
+#include "lib/conntrack.h"
+#include "lib/events.h"
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 4096);
-    __type(key, __u32);
-    __type(value, struct bulwark_endpoint);
-    __uint(pinning, LIBBPF_PIN_BY_NAME);
-} bulwark_endpoints SEC(".maps");
+static __always_inline int is_neighbour_discovery(const struct flow *f) {
+    return f->proto == IPPROTO_ICMPV6 && f->icmp_type >= 133 && f->icmp_type <= 137;
+}
 
+static __always_inline void frag_key_from(struct bulwark_frag_key *key, const struct flow *f) {
+    key->family = f->family;
+    key->proto = f->proto;
+    key->id = f->frag_id;
+    __builtin_memcpy(key->saddr, f->saddr, 16);
+    __builtin_memcpy(key->daddr, f->daddr, 16);
+}
+
+static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
+    __u32 ifindex = skb->ifindex;
+    struct bulwark_endpoint *ep = bpf_map_lookup_elem(&bulwark_endpoints, &ifindex);
+    if (!ep)
+        return TC_ACT_OK;
+    __u8 isolation = dir == BULWARK_DIR_INGRESS ? ep->ingress_isolation : ep->egress_isolation;
+    __u8 other = dir == BULWARK_DIR_INGRESS ? ep->egress_isolation : ep->ingress_isolation;
+    if (isolation == BULWARK_ISOLATION_NONE && other == BULWARK_ISOLATION_NONE)
+        return TC_ACT_OK;
+
+    struct flow f = {};
+    int parsed = parse_packet(skb, &f);
+    if (parsed == PARSE_NOT_IP)
+        return TC_ACT_OK;
+    if (parsed == PARSE_MALFORMED) {
+        if (isolation == BULWARK_ISOLATION_NONE)
+            return TC_ACT_OK;
+        stat_inc(BULWARK_STAT_MALFORMED);
+        count(0, BULWARK_VERDICT_DENY, skb->len);
+        emit(skb, &f, dir, 0, 0, BULWARK_VERDICT_DENY, BULWARK_REASON_MALFORMED);
+        return TC_ACT_SHOT;
+    }
+    if (is_neighbour_discovery(&f))
+        return TC_ACT_OK;
+
+    struct bulwark_frag_key fkey = {};
+    if (f.later_fragment) {
+        frag_key_from(&fkey, &f);
+        struct bulwark_frag_value *ports = bpf_map_lookup_elem(&bulwark_fragments, &fkey);
+        if (!ports) {
+            if (isolation == BULWARK_ISOLATION_NONE)
+                return TC_ACT_OK;
+            stat_inc(BULWARK_STAT_FRAGMENT_UNKNOWN);
+            count(0, BULWARK_VERDICT_DENY, skb->len);
+            emit(skb, &f, dir, 0, 0, BULWARK_VERDICT_DENY, BULWARK_REASON_FRAGMENT);
+            return TC_ACT_SHOT;
+        }
+        f.sport = ports->sport;
+        f.dport = ports->dport;
+    }
+
+    struct bulwark_ct_key ckey = {};
+    ct_key_from(&ckey, ep->endpoint_id, dir, &f);
+    int tracked = ct_tracked(&f);
+    if (tracked) {
+        struct bulwark_ct_value *ct = ct_lookup(&ckey, dir, &f);
+        if (ct) {
+            stat_inc(BULWARK_STAT_CT_HIT);
+            count(ct->rule, BULWARK_VERDICT_ALLOW, skb->len);
+            goto pass;
+        }
+    }
+
+    struct verdict v = {};
+    __u32 identity = 0;
+    if (isolation != BULWARK_ISOLATION_NONE) {
+        identity = remote_identity(&f, dir == BULWARK_DIR_EGRESS ? f.daddr : f.saddr);
+        decide(ep, dir, isolation, identity, &f, &v);
+        if (v.drop) {
+            stat_inc(BULWARK_STAT_POLICY_DENY);
+            count(v.rule, BULWARK_VERDICT_DENY, skb->len);
+            emit(skb, &f, dir, identity, v.rule, BULWARK_VERDICT_DENY, BULWARK_REASON_POLICY);
+            return TC_ACT_SHOT;
+        }
+        if (v.audit) {
+            stat_inc(BULWARK_STAT_AUDIT);
+            count(v.audit_rule, BULWARK_VERDICT_AUDIT, skb->len);
+            emit(skb, &f, dir, identity, v.audit_rule, BULWARK_VERDICT_AUDIT, BULWARK_REASON_POLICY);
+        }
+        stat_inc(BULWARK_STAT_POLICY_ALLOW);
+        count(v.rule, BULWARK_VERDICT_ALLOW, skb->len);
+    }
+    if (tracked)
+        ct_create(&ckey, dir, v.rule, &f);
+
+pass:
+    if (f.first_fragment) {
+        frag_key_from(&fkey, &f);
+        struct bulwark_frag_value ports = {.sport = f.sport, .dport = f.dport};
+        bpf_map_update_elem(&bulwark_fragments, &fkey, &ports, BPF_ANY);
+    }
+    return TC_ACT_OK;
+}
+
+/* Host-veth TC ingress: packets leaving the container, judged by the pod's egress policy. */
 SEC("tc")
-int from_container(struct __sk_buff *skb) { return TC_ACT_OK; }
+int from_container(struct __sk_buff *skb) { return handle(skb, BULWARK_DIR_EGRESS); }
+
+/* Host-veth TC egress: packets entering the container, judged by the pod's ingress policy. */
+SEC("tc")
+int to_container(struct __sk_buff *skb) { return handle(skb, BULWARK_DIR_INGRESS); }
 
 char LICENSE[] SEC("license") = "GPL";

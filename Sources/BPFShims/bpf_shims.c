@@ -1,6 +1,88 @@
+#include <errno.h>
+#include <string.h>
+#include <linux/pkt_cls.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include "bpf_shims.h"
 
 struct bpf_object *bulwark_object_open_mem(const void *data, size_t size, const char *name, const char *pin_root) {
     LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name, .pin_root_path = pin_root);
     return bpf_object__open_mem(data, size, &opts);
+}
+
+static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, int egress) {
+    memset(hook, 0, sizeof(*hook));
+    hook->sz = sizeof(*hook);
+    hook->ifindex = ifindex;
+    hook->attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+}
+
+int bulwark_tc_attach(int ifindex, int egress, int prog_fd, __u32 handle, __u32 priority) {
+    struct bpf_tc_hook hook;
+    tc_hook_init(&hook, ifindex, egress);
+    int err = bpf_tc_hook_create(&hook);
+    if (err && err != -EEXIST)
+        return err;
+    LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = priority, .prog_fd = prog_fd,
+                .flags = BPF_TC_F_REPLACE);
+    return bpf_tc_attach(&hook, &opts);
+}
+
+int bulwark_tc_detach(int ifindex, int egress, __u32 handle, __u32 priority) {
+    struct bpf_tc_hook hook;
+    tc_hook_init(&hook, ifindex, egress);
+    LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = priority);
+    return bpf_tc_detach(&hook, &opts);
+}
+
+int bulwark_tc_query(int ifindex, int egress, __u32 handle, __u32 priority, __u32 *prog_id) {
+    struct bpf_tc_hook hook;
+    tc_hook_init(&hook, ifindex, egress);
+    LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = priority);
+    int err = bpf_tc_query(&hook, &opts);
+    if (err)
+        return err;
+    *prog_id = opts.prog_id;
+    return 0;
+}
+
+int bulwark_prog_test_run(int prog_fd, const void *data, __u32 size, __u32 ifindex, __u32 repeat, __u32 *retval,
+                          __u32 *duration_ns) {
+    struct __sk_buff ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.ifindex = ifindex;
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = size, .ctx_in = &ctx,
+                .ctx_size_in = sizeof(ctx), .repeat = repeat);
+    int err = bpf_prog_test_run_opts(prog_fd, &opts);
+    if (err)
+        return err;
+    *retval = opts.retval;
+    *duration_ns = opts.duration;
+    return 0;
+}
+
+int bulwark_map_update_batch(int fd, const void *keys, const void *values, __u32 *count) {
+    LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+    return bpf_map_update_batch(fd, keys, values, count, &opts);
+}
+
+int bulwark_map_delete_batch(int fd, const void *keys, __u32 *count) {
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    return bpf_map_delete_batch(fd, keys, count, &opts);
+}
+
+int bulwark_prog_id(int prog_fd, __u32 *prog_id) {
+    struct bpf_prog_info info;
+    __u32 len = sizeof(info);
+    memset(&info, 0, sizeof(info));
+    int err = bpf_obj_get_info_by_fd(prog_fd, &info, &len);
+    if (err)
+        return err;
+    *prog_id = info.id;
+    return 0;
+}
+
+int bulwark_is_bpffs(const char *path) {
+    struct statfs info;
+    return statfs(path, &info) == 0 && (unsigned long)info.f_type == BPF_FS_MAGIC;
 }

@@ -1,18 +1,187 @@
 /* The one definition of every BPF map key and value, shared by the BPF C code and Swift (via BPFShims).
- * Only <linux/types.h> types, explicit padding, and size asserts so kernel and user space cannot drift. */
+ * Only <linux/types.h> types, explicit padding, and size asserts so kernel and user space cannot drift.
+ *
+ * Map layout (all pinned by name under the pin root, default /sys/fs/bpf/bulwark):
+ *   bulwark_endpoints  HASH      ifindex (__u32)              -> struct bulwark_endpoint
+ *   bulwark_ipcache    LPM_TRIE  struct bulwark_ipcache_key   -> struct bulwark_ipcache_value
+ *   bulwark_policy     LPM_TRIE  struct bulwark_policy_key    -> struct bulwark_policy_value
+ *   bulwark_conntrack  LRU_HASH  struct bulwark_ct_key        -> struct bulwark_ct_value
+ *   bulwark_fragments  LRU_HASH  struct bulwark_frag_key      -> struct bulwark_frag_value
+ *   bulwark_counters   PERCPU_HASH struct bulwark_counter_key -> struct bulwark_counter_value
+ *   bulwark_stats      PERCPU_ARRAY __u32 (enum bulwark_stat) -> __u64
+ *   bulwark_events     RINGBUF   records of struct bulwark_event
+ */
 #ifndef BULWARK_ABI_H
 #define BULWARK_ABI_H
 #include <linux/types.h>
 
-#define BULWARK_ABI_VERSION 1
+#define BULWARK_ABI_VERSION 2
 
+/* Direction from the pod's point of view. */
+#define BULWARK_DIR_INGRESS 0
+#define BULWARK_DIR_EGRESS 1
+
+/* Isolation of one direction (DataplaneModel.Isolation raw values). */
+#define BULWARK_ISOLATION_NONE 0
+#define BULWARK_ISOLATION_AUDIT 1
+#define BULWARK_ISOLATION_ENFORCE 2
+
+/* Reserved identities (DataplaneModel.Identity). */
+#define BULWARK_IDENTITY_ANY 0
+#define BULWARK_IDENTITY_HOST 1
+#define BULWARK_IDENTITY_WORLD 2
+
+/* Endpoint configuration, keyed by the host-side veth ifindex (which is also the endpoint id in policy keys).
+ * `policy_epoch` selects which of the two policy generations (0 or 1) packets of this endpoint look up: userspace
+ * writes a new generation beside the active one and flips this byte, so every packet sees one whole policy. */
 struct bulwark_endpoint {
     __u32 endpoint_id;
-    __u8 ingress_isolated;
-    __u8 egress_isolated;
-    __u8 audit;
+    __u32 identity;
+    __u8 ingress_isolation;
+    __u8 egress_isolation;
+    __u8 policy_epoch;
     __u8 pad;
 };
-_Static_assert(sizeof(struct bulwark_endpoint) == 8, "bulwark_endpoint ABI");
+_Static_assert(sizeof(struct bulwark_endpoint) == 12, "bulwark_endpoint ABI");
+
+/* ipcache: remote address -> identity. LPM data = family (1 byte) + 3 zero bytes + 16 address bytes (IPv4 uses the
+ * first 4), so prefixlen = 32 + address prefix length. Family is 4 or 6. */
+#define BULWARK_IPCACHE_PREFIX_BASE 32
+struct bulwark_ipcache_key {
+    __u32 prefixlen;
+    __u8 family;
+    __u8 pad[3];
+    __u8 addr[16];
+};
+_Static_assert(sizeof(struct bulwark_ipcache_key) == 24, "bulwark_ipcache_key ABI");
+
+struct bulwark_ipcache_value {
+    __u32 identity;
+    __u32 pad;
+};
+_Static_assert(sizeof(struct bulwark_ipcache_value) == 8, "bulwark_ipcache_value ABI");
+
+/* Policy: LPM data = endpoint (4) + identity (4) + dir_epoch (1) + proto (1) + dport (2, network order).
+ * The first 72 bits are always matched exactly; "any protocol" ends the prefix at 72, "any port" at 80, and a port
+ * range is a few aligned power-of-two blocks (80 + k bits). Two lookups per packet: exact identity, then identity 0. */
+#define BULWARK_POLICY_PREFIX_FIXED 72
+#define BULWARK_POLICY_PREFIX_PROTO 80
+#define BULWARK_POLICY_PREFIX_FULL 96
+struct bulwark_policy_key {
+    __u32 prefixlen;
+    __u32 endpoint;
+    __u32 identity;
+    __u8 dir_epoch; /* direction | epoch << 1 */
+    __u8 proto;
+    __be16 dport;
+};
+_Static_assert(sizeof(struct bulwark_policy_key) == 16, "bulwark_policy_key ABI");
+
+/* Flags folded over every entry that covers a key (LPM returns only the longest match, so userspace folds). */
+#define BULWARK_POLICY_ENFORCE_ALLOW 0x1 /* an enforced allow matches */
+#define BULWARK_POLICY_ENFORCE_DENY 0x2  /* an enforced deny matches */
+#define BULWARK_POLICY_AUDIT_ALLOW 0x4   /* an allow of any mode matches (the audited question) */
+#define BULWARK_POLICY_AUDIT_DENY 0x8    /* a deny of any mode matches (the audited question) */
+struct bulwark_policy_value {
+    __u32 flags;
+    __u32 enforce_rule; /* rule deciding the enforced answer: lowest deny rule if ENFORCE_DENY, else lowest allow */
+    __u32 audit_rule;   /* rule deciding the audited answer, same choice over all modes */
+};
+_Static_assert(sizeof(struct bulwark_policy_value) == 12, "bulwark_policy_value ABI");
+
+/* Conntrack, oriented from the endpoint: both directions of one flow on one veth share a key. Keyed by endpoint,
+ * so the two pods of a same-node connection each keep their own entry and decide independently. ICMP echo uses
+ * the echo id as pod_port and 0 as remote_port. */
+struct bulwark_ct_key {
+    __u32 endpoint;
+    __u8 family;
+    __u8 proto;
+    __be16 pod_port;
+    __be16 remote_port;
+    __u16 pad;
+    __u8 pod_addr[16];
+    __u8 remote_addr[16];
+};
+_Static_assert(sizeof(struct bulwark_ct_key) == 44, "bulwark_ct_key ABI");
+
+#define BULWARK_CT_FIN_INGRESS 0x1
+#define BULWARK_CT_FIN_EGRESS 0x2
+struct bulwark_ct_value {
+    __u64 last_seen_ns;
+    __u32 rule;      /* rule that allowed the flow, counted for every packet of it */
+    __u8 origin;     /* direction of the packet that opened the flow */
+    __u8 tcp_flags;  /* BULWARK_CT_FIN_* seen */
+    __u16 pad;
+};
+_Static_assert(sizeof(struct bulwark_ct_value) == 16, "bulwark_ct_value ABI");
+
+/* First fragments record their ports so later fragments of the same datagram are judged like it. */
+struct bulwark_frag_key {
+    __u8 family;
+    __u8 proto;
+    __u16 pad;
+    __u32 id;
+    __u8 saddr[16];
+    __u8 daddr[16];
+};
+_Static_assert(sizeof(struct bulwark_frag_key) == 40, "bulwark_frag_key ABI");
+
+struct bulwark_frag_value {
+    __be16 sport;
+    __be16 dport;
+};
+_Static_assert(sizeof(struct bulwark_frag_value) == 4, "bulwark_frag_value ABI");
+
+/* Verdicts in counters and events. */
+#define BULWARK_VERDICT_ALLOW 0
+#define BULWARK_VERDICT_DENY 1
+#define BULWARK_VERDICT_AUDIT 2
+
+struct bulwark_counter_key {
+    __u32 rule;
+    __u32 verdict;
+};
+_Static_assert(sizeof(struct bulwark_counter_key) == 8, "bulwark_counter_key ABI");
+
+struct bulwark_counter_value {
+    __u64 packets;
+    __u64 bytes;
+};
+_Static_assert(sizeof(struct bulwark_counter_value) == 16, "bulwark_counter_value ABI");
+
+/* Global per-CPU statistics, indices of bulwark_stats. */
+enum bulwark_stat {
+    BULWARK_STAT_CT_HIT = 0,
+    BULWARK_STAT_POLICY_ALLOW = 1,
+    BULWARK_STAT_POLICY_DENY = 2,
+    BULWARK_STAT_AUDIT = 3,
+    BULWARK_STAT_MALFORMED = 4,
+    BULWARK_STAT_FRAGMENT_UNKNOWN = 5,
+    BULWARK_STAT_EVENTS_LOST = 6,
+    BULWARK_STAT_COUNT = 8,
+};
+
+/* Why a deny/audit event was emitted. */
+#define BULWARK_REASON_POLICY 0
+#define BULWARK_REASON_MALFORMED 1
+#define BULWARK_REASON_FRAGMENT 2
+
+struct bulwark_event {
+    __u64 timestamp_ns;
+    __u32 ifindex;
+    __u32 identity; /* remote identity */
+    __u32 rule;
+    __u8 verdict;
+    __u8 direction;
+    __u8 proto;
+    __u8 family;
+    __u8 saddr[16];
+    __u8 daddr[16];
+    __be16 sport;
+    __be16 dport;
+    __u8 reason;
+    __u8 pad[3];
+};
+_Static_assert(sizeof(struct bulwark_event) == 64, "bulwark_event ABI");
 
 #endif

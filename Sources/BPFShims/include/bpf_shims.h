@@ -1,11 +1,38 @@
 // C helpers for libbpf calls whose options structs are built with macros Swift cannot import (LIBBPF_OPTS).
+// Every function returns 0 or a negative errno, like libbpf 1.x; Swift turns that into one error type.
 #ifndef BULWARK_BPF_SHIMS_H
 #define BULWARK_BPF_SHIMS_H
 #include <stddef.h>
 #include <bpf/libbpf.h>
+#include <bpf/bpf.h>
 #include "bulwark_abi.h"
 
 /// Opens a BPF object from memory; maps marked LIBBPF_PIN_BY_NAME are pinned under (or reused from) `pin_root`.
 struct bpf_object *bulwark_object_open_mem(const void *data, size_t size, const char *name, const char *pin_root);
+
+/// Creates the clsact hook on `ifindex` (tolerating an existing one) and attaches `prog_fd` at the fixed
+/// handle/priority on the ingress (`egress == 0`) or egress side, replacing whatever program sits there.
+int bulwark_tc_attach(int ifindex, int egress, int prog_fd, __u32 handle, __u32 priority);
+
+/// Detaches the filter at handle/priority; -ENOENT when there is none.
+int bulwark_tc_detach(int ifindex, int egress, __u32 handle, __u32 priority);
+
+/// Reads the program id attached at handle/priority into `prog_id`; -ENOENT when there is none.
+int bulwark_tc_query(int ifindex, int egress, __u32 handle, __u32 priority, __u32 *prog_id);
+
+/// Runs a TC program once or `repeat` times on `data` (BPF_PROG_TEST_RUN) as if received on `ifindex`
+/// (0 = loopback). Returns the program's return value and the mean duration per run in nanoseconds.
+int bulwark_prog_test_run(int prog_fd, const void *data, __u32 size, __u32 ifindex, __u32 repeat, __u32 *retval,
+                          __u32 *duration_ns);
+
+/// Batch update/delete; `count` is in/out (how many were processed). -EOPNOTSUPP/-EINVAL for maps without batch ops.
+int bulwark_map_update_batch(int fd, const void *keys, const void *values, __u32 *count);
+int bulwark_map_delete_batch(int fd, const void *keys, __u32 *count);
+
+/// Id of the program behind `prog_fd` (to compare with what tc reports).
+int bulwark_prog_id(int prog_fd, __u32 *prog_id);
+
+/// 1 when `path` is on a BPF file system (where pins survive), else 0.
+int bulwark_is_bpffs(const char *path);
 
 #endif

@@ -1,0 +1,116 @@
+internal import CLibbpf
+internal import BPFShims
+import Glibc
+
+/// One BPF map by file descriptor, with typed element access. `K` and `V` are the ABI header's C structs, so sizes
+/// always match the kernel's view; every failure names the map and key.
+struct BPFMap {
+    let name: String
+    let fd: Int32
+    let capacity: Int
+
+    init(object: OpaquePointer, name: String) throws {
+        guard let map = bpf_object__find_map_by_name(object, name) else {
+            throw DatapathError.missingObject(kind: "map", name: name)
+        }
+        self.name = name
+        self.fd = bpf_map__fd(map)
+        self.capacity = Int(bpf_map__max_entries(map))
+    }
+
+    func lookup<K: BitwiseCopyable, V: BitwiseCopyable>(_ key: K, as: V.Type = V.self) throws -> V? {
+        var key = key
+        var value = zeroed(V.self)
+        let result = bpf_map_lookup_elem(fd, &key, &value)
+        if result == -ENOENT { return nil }
+        try check(result, "lookup", map: name, key: "\(key)")
+        return value
+    }
+
+    /// Per-CPU maps return one value per possible CPU.
+    func lookupPerCPU<K: BitwiseCopyable, V: BitwiseCopyable>(_ key: K, as: V.Type = V.self) throws -> [V] {
+        var key = key
+        let cpus = Int(libbpf_num_possible_cpus())
+        let stride = (MemoryLayout<V>.size + 7) & ~7
+        var buffer = [UInt8](repeating: 0, count: stride * max(cpus, 1))
+        let result = buffer.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, &key, $0.baseAddress) }
+        if result == -ENOENT { return [] }
+        try check(result, "lookup", map: name, key: "\(key)")
+        return buffer.withUnsafeBytes { raw in
+            (0..<cpus).map { raw.loadUnaligned(fromByteOffset: $0 * stride, as: V.self) }
+        }
+    }
+
+    func update<K: BitwiseCopyable, V: BitwiseCopyable>(_ key: K, _ value: V) throws {
+        var key = key
+        var value = value
+        try check(bpf_map_update_elem(fd, &key, &value, UInt64(BPF_ANY)), "update", map: name, key: "\(key)")
+    }
+
+    /// Deletes one entry; a missing entry is not an error (the goal state is reached either way).
+    func delete<K: BitwiseCopyable>(_ key: K) throws {
+        var key = key
+        let result = bpf_map_delete_elem(fd, &key)
+        if result == -ENOENT { return }
+        try check(result, "delete", map: name, key: "\(key)")
+    }
+
+    /// Every key, read from the kernel (never from memory), so a restarted agent diffs against reality.
+    func keys<K: BitwiseCopyable>(as: K.Type = K.self) throws -> [K] {
+        var result: [K] = []
+        var current = zeroed(K.self)
+        var next = zeroed(K.self)
+        var status = bpf_map_get_next_key(fd, nil, &next)
+        while status == 0 {
+            result.append(next)
+            current = next
+            status = bpf_map_get_next_key(fd, &current, &next)
+        }
+        if status != -ENOENT { try check(status, "iterate", map: name) }
+        return result
+    }
+
+    /// Every entry. An entry deleted between reading its key and its value is skipped.
+    func entries<K: BitwiseCopyable, V: BitwiseCopyable>(as: (K.Type, V.Type) = (K.self, V.self)) throws -> [(K, V)] {
+        try keys(as: K.self).compactMap { key in try lookup(key, as: V.self).map { (key, $0) } }
+    }
+
+    /// Writes many entries with one syscall per batch, falling back to one per entry for map types without batch
+    /// support. Each entry is still written atomically; the batch as a whole is not.
+    func update<K: BitwiseCopyable, V: BitwiseCopyable>(_ pairs: [(K, V)]) throws {
+        guard !pairs.isEmpty else { return }
+        var keys = pairs.map(\.0)
+        var values = pairs.map(\.1)
+        var count = UInt32(pairs.count)
+        let result = bulwark_map_update_batch(fd, &keys, &values, &count)
+        if result == 0 { return }
+        if result == -EOPNOTSUPP || result == -ENOTSUPP || result == -EINVAL {
+            for index in Int(count)..<pairs.count { try update(pairs[index].0, pairs[index].1) }
+            return
+        }
+        if result == -E2BIG || result == -ENOSPC {
+            throw DatapathError.mapFull(map: name, capacity: capacity, required: pairs.count)
+        }
+        try check(result, "batch update", map: name, key: "\(pairs[Int(count) < pairs.count ? Int(count) : 0].0)")
+    }
+
+    func delete<K: BitwiseCopyable>(_ keys: [K]) throws {
+        guard !keys.isEmpty else { return }
+        var buffer = keys
+        var count = UInt32(keys.count)
+        let result = bulwark_map_delete_batch(fd, &buffer, &count)
+        if result == 0 { return }
+        // Batch delete stops at the first missing key (ENOENT) or is unsupported: finish one by one.
+        for index in Int(count)..<keys.count { try delete(keys[index]) }
+    }
+}
+
+private let ENOTSUPP: Int32 = 524
+
+func zeroed<T>(_ type: T.Type) -> T {
+    withUnsafeTemporaryAllocation(of: T.self, capacity: 1) { buffer in
+        let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<T>.size)
+        return raw.load(as: T.self)
+    }
+}

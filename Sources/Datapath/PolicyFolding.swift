@@ -1,0 +1,138 @@
+internal import BPFShims
+import DataplaneModel
+
+/// Turns one endpoint direction's `PolicyEntry` list into policy LPM keys and folded values.
+///
+/// Why folding: an LPM trie returns only the longest matching prefix, but a packet must be judged by *every* entry
+/// that matches it (deny beats allow). Prefixes of one identity are either nested or disjoint, so every entry that
+/// matches a packet covers the packet's longest-matching key; giving each key the union of all entries covering it
+/// makes the single longest match carry the whole answer. Port ranges become aligned power-of-two blocks
+/// (at most 30 per range), never one key per port, so lookup cost is two trie walks whatever the rule count.
+enum PolicyFolding {
+    /// Protocols an entry with ports but no protocol applies to.
+    static let portProtocols: [L4Protocol] = [.tcp, .udp, .sctp]
+
+    static func fold(endpoint: UInt32, direction: Direction, policy: DirectionPolicy, epoch: UInt8 = 0)
+        -> [PolicyKey: PolicyValue]
+    {
+        var contributions: [PolicyKey: Fold] = [:]
+        for entry in policy.entries {
+            for key in keys(of: entry, endpoint: endpoint, direction: direction, epoch: epoch) {
+                contributions[key, default: Fold()].add(entry)
+            }
+        }
+        var result: [PolicyKey: PolicyValue] = [:]
+        result.reserveCapacity(contributions.count)
+        for (key, own) in contributions {
+            var fold = own
+            for ancestor in ancestors(of: key) {
+                if let covering = contributions[ancestor] { fold.merge(covering) }
+            }
+            result[key] = fold.value
+        }
+        return result
+    }
+
+    /// The keys one entry covers: any protocol (/72), one protocol (/80), or protocol plus port blocks (/80+k).
+    static func keys(of entry: PolicyEntry, endpoint: UInt32, direction: Direction, epoch: UInt8) -> [PolicyKey] {
+        func key(_ proto: UInt8, _ port: UInt16, _ length: Int) -> PolicyKey {
+            PolicyKey(endpoint: endpoint, identity: entry.peer.rawValue, direction: direction, epoch: epoch,
+                      proto: proto, port: port, prefixLength: length)
+        }
+        let fixed = Int(BULWARK_POLICY_PREFIX_FIXED)
+        let protoLength = Int(BULWARK_POLICY_PREFIX_PROTO)
+        switch (entry.proto, entry.ports) {
+        case (nil, nil):
+            return [key(0, 0, fixed)]
+        case (let proto?, let ports?) where proto.hasPorts:
+            return portBlocks(ports).map { key(proto.rawValue, $0.base, protoLength + $0.bits) }
+        case (let proto?, _):
+            return [key(proto.rawValue, 0, protoLength)]
+        case (nil, let ports?):
+            return portProtocols.flatMap { proto in
+                portBlocks(ports).map { key(proto.rawValue, $0.base, protoLength + $0.bits) }
+            }
+        }
+    }
+
+    /// Shorter prefixes that contain `key`: the any-protocol key and the protocol keys with fewer port bits.
+    static func ancestors(of key: PolicyKey) -> [PolicyKey] {
+        let fixed = Int(BULWARK_POLICY_PREFIX_FIXED)
+        let protoLength = Int(BULWARK_POLICY_PREFIX_PROTO)
+        guard key.prefixLength > fixed else { return [] }
+        var result = [PolicyKey(endpoint: key.endpoint, identity: key.identity, direction: key.direction,
+                                epoch: key.epoch, proto: 0, port: 0, prefixLength: fixed)]
+        var length = protoLength
+        while length < key.prefixLength {
+            let bits = length - protoLength
+            let mask: UInt16 = bits == 0 ? 0 : ~(UInt16.max >> UInt16(bits))
+            var ancestor = key
+            ancestor.port = key.port & mask
+            ancestor.prefixLength = length
+            result.append(ancestor)
+            length += 1
+        }
+        return result
+    }
+
+    /// Splits an inclusive port range into aligned blocks: `bits` leading port bits fixed, the rest free.
+    static func portBlocks(_ range: PortRange) -> [(base: UInt16, bits: Int)] {
+        var blocks: [(base: UInt16, bits: Int)] = []
+        var start = UInt32(range.first)
+        let end = UInt32(range.last)
+        while start <= end {
+            var size: UInt32 = start == 0 ? 1 << 16 : start & (~start &+ 1)
+            while start + size - 1 > end { size >>= 1 }
+            blocks.append((UInt16(start), 16 - size.trailingZeroBitCount))
+            start += size
+        }
+        return blocks
+    }
+
+    /// What the entries covering one key say: lowest rule id per (mode, action), for deterministic rule reports.
+    struct Fold {
+        var enforceAllow: UInt32?
+        var enforceDeny: UInt32?
+        var anyAllow: UInt32?
+        var anyDeny: UInt32?
+
+        mutating func add(_ entry: PolicyEntry) {
+            let rule = entry.rule.rawValue
+            switch (entry.mode, entry.action) {
+            case (.enforce, .allow):
+                enforceAllow = lowest(enforceAllow, rule)
+                anyAllow = lowest(anyAllow, rule)
+            case (.enforce, .deny):
+                enforceDeny = lowest(enforceDeny, rule)
+                anyDeny = lowest(anyDeny, rule)
+            case (.audit, .allow):
+                anyAllow = lowest(anyAllow, rule)
+            case (.audit, .deny):
+                anyDeny = lowest(anyDeny, rule)
+            }
+        }
+
+        mutating func merge(_ other: Fold) {
+            enforceAllow = lowest(enforceAllow, other.enforceAllow)
+            enforceDeny = lowest(enforceDeny, other.enforceDeny)
+            anyAllow = lowest(anyAllow, other.anyAllow)
+            anyDeny = lowest(anyDeny, other.anyDeny)
+        }
+
+        var value: PolicyValue {
+            var flags: UInt32 = 0
+            if enforceAllow != nil { flags |= UInt32(BULWARK_POLICY_ENFORCE_ALLOW) }
+            if enforceDeny != nil { flags |= UInt32(BULWARK_POLICY_ENFORCE_DENY) }
+            if anyAllow != nil { flags |= UInt32(BULWARK_POLICY_AUDIT_ALLOW) }
+            if anyDeny != nil { flags |= UInt32(BULWARK_POLICY_AUDIT_DENY) }
+            return PolicyValue(
+                flags: flags, enforceRule: enforceDeny ?? enforceAllow ?? 0, auditRule: anyDeny ?? anyAllow ?? 0)
+        }
+
+        private func lowest(_ a: UInt32?, _ b: UInt32?) -> UInt32? {
+            guard let a else { return b }
+            guard let b else { return a }
+            return min(a, b)
+        }
+    }
+}

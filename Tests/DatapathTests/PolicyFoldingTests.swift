@@ -1,0 +1,36 @@
+@testable import Datapath
+import DataplaneModel
+import Testing
+
+/// The pure part: port blocks and LPM folding (no root needed).
+struct PolicyFoldingTests {
+    @Test(arguments: [(UInt16(0), UInt16(65535)), (1, 1), (1000, 2000), (80, 443), (0, 0), (65535, 65535), (1, 65534)])
+    func portBlocksCoverExactlyTheRange(first: UInt16, last: UInt16) {
+        let blocks = PolicyFolding.portBlocks(PortRange(first, last))
+        var covered = 0
+        for block in blocks {
+            let size = 1 << (16 - block.bits)
+            #expect(Int(block.base) % size == 0, "aligned")
+            covered += size
+        }
+        #expect(covered == Int(last) - Int(first) + 1)
+        #expect(blocks.count <= 30)
+        #expect(Int(blocks.first!.base) == Int(first))
+    }
+
+    @Test func aNarrowKeyCarriesTheFlagsOfEveryBroaderEntryCoveringIt() {
+        let policy = DirectionPolicy(isolation: .enforce, entries: [
+            PolicyEntry(peer: Net.idA, rule: 10),
+            PolicyEntry(peer: Net.idA, proto: .tcp, rule: 11),
+            PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(22), action: .deny, rule: 12),
+            PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(20, 23), action: .allow, mode: .audit, rule: 13),
+        ])
+        let folded = PolicyFolding.fold(endpoint: 5, direction: .ingress, policy: policy)
+        let port22 = folded.first { $0.key.port == 22 && $0.key.prefixLength == 96 }
+        let value = try? #require(port22?.value)
+        #expect(value?.flags == 0xF)
+        #expect(value?.enforceRule == 12 && value?.auditRule == 12)
+        let any = folded.first { $0.key.prefixLength == 72 }?.value
+        #expect(any == PolicyValue(flags: 0x5, enforceRule: 10, auditRule: 10))
+    }
+}

@@ -1,0 +1,61 @@
+import Datapath
+import DataplaneModel
+import Testing
+
+/// `program(_:)`: diffing against the maps, reports, capacity errors.
+@Suite(.enabled(if: isRoot, "needs root for BPF"))
+struct ProgramTests {
+    let policy = DirectionPolicy(isolation: .enforce, entries: [
+        PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(80), rule: 1),
+        PolicyEntry(peer: .any, proto: .udp, ports: PortRange(1000, 1003), rule: 2),
+    ])
+
+    @Test func programmingTheSameStateTwiceChangesNothing() throws {
+        let f = try DatapathFixture()
+        let first = try f.datapath.program(Net.state(ingress: policy))
+        #expect(first.endpoints.added == 1 && first.ipcache.added == Net.ipcache.count && first.policy.added == 2)
+        let second = try f.datapath.program(Net.state(ingress: policy))
+        #expect(second.isUnchanged && second.mapOperations == 0)
+        // A fresh datapath object on the same pins (an agent restart) sees the same: nothing to do.
+        let restarted = try Datapath(pinRoot: f.root)
+        #expect(try restarted.program(Net.state(ingress: policy)).mapOperations == 0)
+    }
+
+    @Test func aChangedPolicyIsReportedAsAddedUpdatedAndRemovedKeys() throws {
+        let f = try DatapathFixture()
+        try f.datapath.program(Net.state(ingress: policy))
+        var changed = policy
+        changed.entries[0].ports = PortRange(81)
+        changed.entries[1].action = .deny
+        let report = try f.datapath.program(Net.state(ingress: changed))
+        #expect(report.policy == ProgramReport.Changes(added: 1, updated: 1, removed: 1))
+        #expect(try f.datapath.testRun(.toContainer, packet: PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, dport: 81)).passed)
+        #expect(try f.datapath.testRun(.toContainer, packet: PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 2, dport: 80)).dropped)
+        let removed = try f.datapath.program(DesiredState(ipcache: Net.ipcache))
+        #expect(removed.endpoints.removed == 1 && removed.policy.removed == 2)
+        #expect(try f.datapath.testRun(.toContainer, packet: PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 3, dport: 80)).passed)
+    }
+
+    @Test func aFullMapIsReportedByNameAndLeavesThePreviousStateIntact() throws {
+        let f = try DatapathFixture()
+        try f.datapath.program(Net.state(ingress: policy))
+        let tooMany = (1...5000).map { index in
+            Endpoint(pod: "x/p\(index)", addresses: [], identity: Net.idPod, ifindex: UInt32(1000 + index),
+                     ingress: DirectionPolicy(isolation: .enforce))
+        }
+        var desired = Net.state()
+        desired.endpoints += tooMany
+        #expect(throws: DatapathError.mapFull(map: "bulwark_endpoints", capacity: 4096, required: 5001)) {
+            try f.datapath.program(desired)
+        }
+        #expect(try f.datapath.program(Net.state(ingress: policy)).isUnchanged)
+    }
+
+    @Test func contradictoryDesiredStatesAreRejected() throws {
+        let f = try DatapathFixture()
+        var desired = Net.state()
+        desired.endpoints.append(Endpoint(pod: "x/other", addresses: [], identity: Net.idB, ifindex: 1))
+        #expect(throws: DatapathError.self) { try f.datapath.program(desired) }
+        #expect(try f.datapath.program(DesiredState()).isUnchanged)
+    }
+}

@@ -1,0 +1,94 @@
+/* Connection tracking, per endpoint: an entry exists only for flows whose opening packet passed the checked
+ * direction's policy; every later packet and every reply of the flow passes on that endpoint's veth.
+ *
+ * Lifetimes: TCP 6 h after the last packet (10 s once both sides sent FIN), other protocols 60 s. A RST passes and
+ * deletes the entry. A TCP SYN without ACK is always judged by policy (a new connection reusing a tuple must not
+ * inherit the old one's verdict). Entries past their lifetime count as missing; the LRU evicts them under pressure. */
+#ifndef BULWARK_CONNTRACK_H
+#define BULWARK_CONNTRACK_H
+
+#define NS_PER_SEC 1000000000ULL
+#define CT_LIFETIME_TCP (6ULL * 3600 * NS_PER_SEC)
+#define CT_LIFETIME_CLOSING (10ULL * NS_PER_SEC)
+#define CT_LIFETIME_OTHER (60ULL * NS_PER_SEC)
+
+static __always_inline void ct_key_from(struct bulwark_ct_key *key, __u32 endpoint, __u8 dir, const struct flow *f) {
+    key->endpoint = endpoint;
+    key->family = f->family;
+    key->proto = f->proto;
+    if (dir == BULWARK_DIR_EGRESS) { /* pod is the source */
+        __builtin_memcpy(key->pod_addr, f->saddr, 16);
+        __builtin_memcpy(key->remote_addr, f->daddr, 16);
+        key->pod_port = f->sport;
+        key->remote_port = f->dport;
+    } else {
+        __builtin_memcpy(key->pod_addr, f->daddr, 16);
+        __builtin_memcpy(key->remote_addr, f->saddr, 16);
+        key->pod_port = f->dport;
+        key->remote_port = f->sport;
+    }
+    if (f->icmp_echo) { /* request and reply carry the same echo id */
+        key->pod_port = f->sport;
+        key->remote_port = 0;
+    }
+}
+
+static __always_inline int ct_tracked(const struct flow *f) {
+    switch (f->proto) {
+    case IPPROTO_TCP:
+    case IPPROTO_UDP:
+    case IPPROTO_SCTP:
+        return 1;
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6:
+        return f->icmp_echo;
+    default:
+        return 0;
+    }
+}
+
+static __always_inline __u64 ct_lifetime(const struct bulwark_ct_value *v, __u8 proto) {
+    if (proto != IPPROTO_TCP)
+        return CT_LIFETIME_OTHER;
+    if ((v->tcp_flags & (BULWARK_CT_FIN_INGRESS | BULWARK_CT_FIN_EGRESS)) ==
+        (BULWARK_CT_FIN_INGRESS | BULWARK_CT_FIN_EGRESS))
+        return CT_LIFETIME_CLOSING;
+    return CT_LIFETIME_TCP;
+}
+
+/* Returns the live entry for this packet's flow (updating its state), or NULL when policy must decide. */
+static __always_inline struct bulwark_ct_value *ct_lookup(const struct bulwark_ct_key *key, __u8 dir,
+                                                         const struct flow *f) {
+    if (f->proto == IPPROTO_TCP && (f->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
+        return NULL;
+    struct bulwark_ct_value *v = bpf_map_lookup_elem(&bulwark_conntrack, key);
+    if (!v)
+        return NULL;
+    __u64 now = bpf_ktime_get_ns();
+    if (now - v->last_seen_ns > ct_lifetime(v, f->proto))
+        return NULL;
+    if (f->proto == IPPROTO_TCP) {
+        if (f->tcp_flags & TCP_FLAG_RST) {
+            bpf_map_delete_elem(&bulwark_conntrack, key);
+            return v; /* the RST itself passes; the value stays readable until the RCU grace period */
+        }
+        if (f->tcp_flags & TCP_FLAG_FIN)
+            v->tcp_flags |= dir == BULWARK_DIR_INGRESS ? BULWARK_CT_FIN_INGRESS : BULWARK_CT_FIN_EGRESS;
+    }
+    if (now - v->last_seen_ns > NS_PER_SEC)
+        v->last_seen_ns = now;
+    return v;
+}
+
+static __always_inline void ct_create(const struct bulwark_ct_key *key, __u8 dir, __u32 rule, const struct flow *f) {
+    if (f->proto == IPPROTO_TCP && (f->tcp_flags & TCP_FLAG_RST))
+        return;
+    struct bulwark_ct_value v = {
+        .last_seen_ns = bpf_ktime_get_ns(),
+        .rule = rule,
+        .origin = dir,
+    };
+    bpf_map_update_elem(&bulwark_conntrack, key, &v, BPF_ANY);
+}
+
+#endif

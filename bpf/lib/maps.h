@@ -1,0 +1,70 @@
+/* BTF map definitions; every map is pinned by name so a restarted agent (and the programs it replaces) share them. */
+#ifndef BULWARK_MAPS_H
+#define BULWARK_MAPS_H
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __u32);
+    __type(value, struct bulwark_endpoint);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_endpoints SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, 262144);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct bulwark_ipcache_key);
+    __type(value, struct bulwark_ipcache_value);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_ipcache SEC(".maps");
+
+/* Room for two generations of every endpoint's policy while one is being replaced. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, 524288);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct bulwark_policy_key);
+    __type(value, struct bulwark_policy_value);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_policy SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 131072);
+    __type(key, struct bulwark_ct_key);
+    __type(value, struct bulwark_ct_value);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_conntrack SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 8192);
+    __type(key, struct bulwark_frag_key);
+    __type(value, struct bulwark_frag_value);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_fragments SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+    __uint(max_entries, 65536);
+    __type(key, struct bulwark_counter_key);
+    __type(value, struct bulwark_counter_value);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_counters SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, BULWARK_STAT_COUNT);
+    __type(key, __u32);
+    __type(value, __u64);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_stats SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 256 * 1024);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_events SEC(".maps");
+
+#endif

@@ -1,0 +1,151 @@
+/* Bounds-checked header parsing into a flow description. Every read goes through bpf_skb_load_bytes, which fails
+ * on short packets instead of reading past the end, so a truncated packet can only yield PARSE_MALFORMED. */
+#ifndef BULWARK_PARSE_H
+#define BULWARK_PARSE_H
+
+#define PARSE_OK 0
+#define PARSE_NOT_IP 1
+#define PARSE_MALFORMED 2
+
+#define IPV6_MAX_EXT_HEADERS 8
+
+struct flow {
+    __u8 family;
+    __u8 proto;
+    __u8 tcp_flags;
+    __u8 first_fragment; /* offset 0 with more fragments to come: record ports for the rest */
+    __u8 later_fragment; /* offset > 0: no L4 header here; ports come from the fragment map */
+    __u8 icmp_echo;      /* echo request or reply: ports hold the echo id */
+    __u8 icmp_type;
+    __u8 pad;
+    __u32 frag_id;
+    __be16 sport;
+    __be16 dport;
+    __u8 saddr[16];
+    __u8 daddr[16];
+};
+
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_ACK 0x10
+
+static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct flow *f) {
+    __u8 buf[14];
+    switch (f->proto) {
+    case IPPROTO_TCP:
+        /* ports (4) ... flags at byte 13; demand the full 20-byte header */
+        if (bpf_skb_load_bytes(skb, off, buf, 14) < 0 || skb->len < off + 20)
+            return PARSE_MALFORMED;
+        __builtin_memcpy(&f->sport, buf, 2);
+        __builtin_memcpy(&f->dport, buf + 2, 2);
+        f->tcp_flags = buf[13];
+        return PARSE_OK;
+    case IPPROTO_UDP:
+    case IPPROTO_SCTP:
+        /* UDP header is 8 bytes, SCTP common header 12; ports come first in both */
+        if (bpf_skb_load_bytes(skb, off, buf, 8) < 0 ||
+            (f->proto == IPPROTO_SCTP && skb->len < off + 12))
+            return PARSE_MALFORMED;
+        __builtin_memcpy(&f->sport, buf, 2);
+        __builtin_memcpy(&f->dport, buf + 2, 2);
+        return PARSE_OK;
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6:
+        if (bpf_skb_load_bytes(skb, off, buf, 8) < 0)
+            return PARSE_MALFORMED;
+        f->icmp_type = buf[0];
+        if ((f->proto == IPPROTO_ICMP && (buf[0] == 8 || buf[0] == 0)) ||
+            (f->proto == IPPROTO_ICMPV6 && (buf[0] == 128 || buf[0] == 129))) {
+            f->icmp_echo = 1;
+            __builtin_memcpy(&f->sport, buf + 4, 2); /* echo id */
+        }
+        return PARSE_OK;
+    default:
+        return PARSE_OK; /* other protocols: no ports, judged by protocol-wide entries */
+    }
+}
+
+static __always_inline int parse_ipv4(struct __sk_buff *skb, struct flow *f) {
+    struct iphdr ip;
+    if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) < 0)
+        return PARSE_MALFORMED;
+    if (ip.version != 4 || ip.ihl < 5)
+        return PARSE_MALFORMED;
+    f->family = 4;
+    f->proto = ip.protocol;
+    __builtin_memcpy(f->saddr, &ip.saddr, 4);
+    __builtin_memcpy(f->daddr, &ip.daddr, 4);
+    __u16 frag = bpf_ntohs(ip.frag_off);
+    f->frag_id = ip.id;
+    if (frag & 0x1fff) {
+        f->later_fragment = 1;
+        return PARSE_OK;
+    }
+    if (frag & 0x2000)
+        f->first_fragment = 1;
+    return parse_l4(skb, ETH_HLEN + ip.ihl * 4, f);
+}
+
+static __always_inline int parse_ipv6(struct __sk_buff *skb, struct flow *f) {
+    struct ipv6hdr ip6;
+    if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip6, sizeof(ip6)) < 0)
+        return PARSE_MALFORMED;
+    if (ip6.version != 6)
+        return PARSE_MALFORMED;
+    f->family = 6;
+    __builtin_memcpy(f->saddr, &ip6.saddr, 16);
+    __builtin_memcpy(f->daddr, &ip6.daddr, 16);
+    __u8 next = ip6.nexthdr;
+    __u32 off = ETH_HLEN + sizeof(ip6);
+    /* Bounded walk over extension headers (hop-by-hop, routing, destination options, fragment, AH). */
+    for (int i = 0; i < IPV6_MAX_EXT_HEADERS; i++) {
+        __u8 ext[8];
+        switch (next) {
+        case IPPROTO_HOPOPTS:
+        case IPPROTO_ROUTING:
+        case IPPROTO_DSTOPTS:
+            if (bpf_skb_load_bytes(skb, off, ext, 2) < 0)
+                return PARSE_MALFORMED;
+            next = ext[0];
+            off += ((__u32)ext[1] + 1) * 8;
+            break;
+        case IPPROTO_AH:
+            if (bpf_skb_load_bytes(skb, off, ext, 2) < 0)
+                return PARSE_MALFORMED;
+            next = ext[0];
+            off += ((__u32)ext[1] + 2) * 4;
+            break;
+        case IPPROTO_FRAGMENT: {
+            if (bpf_skb_load_bytes(skb, off, ext, 8) < 0)
+                return PARSE_MALFORMED;
+            next = ext[0];
+            __u16 frag = ((__u16)ext[2] << 8) | ext[3];
+            __builtin_memcpy(&f->frag_id, ext + 4, 4);
+            off += 8;
+            if (frag & 0xfff8) {
+                f->proto = next;
+                f->later_fragment = 1;
+                return PARSE_OK;
+            }
+            if (frag & 0x1)
+                f->first_fragment = 1;
+            break;
+        }
+        default:
+            f->proto = next;
+            return parse_l4(skb, off, f);
+        }
+    }
+    return PARSE_MALFORMED; /* more extension headers than we walk: fail closed where isolated */
+}
+
+static __always_inline int parse_packet(struct __sk_buff *skb, struct flow *f) {
+    if (skb->protocol == bpf_htons(ETH_P_IP))
+        return parse_ipv4(skb, f);
+    if (skb->protocol == bpf_htons(ETH_P_IPV6))
+        return parse_ipv6(skb, f);
+    return PARSE_NOT_IP;
+}
+
+#endif

@@ -1,0 +1,75 @@
+/* Policy verdicts: ipcache lookup for the remote identity, then two LPM lookups (exact identity, identity 0).
+ * The semantics are DataplaneModel.PolicyEntry's: deny beats allow, separately for the enforced answer and the
+ * audited answer; an audited drop that enforcement lets through is reported as an audit event. */
+#ifndef BULWARK_POLICY_H
+#define BULWARK_POLICY_H
+
+struct verdict {
+    __u8 drop;  /* enforced answer */
+    __u8 audit; /* passes, but the audited answer says drop */
+    __u32 rule; /* rule of the enforced answer (0 = default deny) */
+    __u32 audit_rule;
+};
+
+static __always_inline __u32 remote_identity(const struct flow *f, const __u8 *addr) {
+    struct bulwark_ipcache_key key = {
+        .prefixlen = BULWARK_IPCACHE_PREFIX_BASE + (f->family == 4 ? 32 : 128),
+        .family = f->family,
+    };
+    __builtin_memcpy(key.addr, addr, 16);
+    struct bulwark_ipcache_value *v = bpf_map_lookup_elem(&bulwark_ipcache, &key);
+    return v ? v->identity : BULWARK_IDENTITY_WORLD;
+}
+
+static __always_inline struct bulwark_policy_value *policy_lookup(
+    const struct bulwark_endpoint *ep, __u8 dir, __u32 identity, const struct flow *f) {
+    struct bulwark_policy_key key = {
+        .prefixlen = BULWARK_POLICY_PREFIX_FULL,
+        .endpoint = ep->endpoint_id,
+        .identity = identity,
+        .dir_epoch = dir | (ep->policy_epoch << 1),
+        .proto = f->proto,
+        .dport = f->icmp_echo ? 0 : f->dport,
+    };
+    return bpf_map_lookup_elem(&bulwark_policy, &key);
+}
+
+/* Picks the rule behind `flag` from the exact-identity value first, then the any-identity value. */
+static __always_inline __u32 rule_for(const struct bulwark_policy_value *exact, const struct bulwark_policy_value *any,
+                                      __u32 flag, int audited) {
+    if (exact && (exact->flags & flag))
+        return audited ? exact->audit_rule : exact->enforce_rule;
+    if (any && (any->flags & flag))
+        return audited ? any->audit_rule : any->enforce_rule;
+    return 0;
+}
+
+static __always_inline void decide(const struct bulwark_endpoint *ep, __u8 dir, __u8 isolation, __u32 identity,
+                                   const struct flow *f, struct verdict *out) {
+    struct bulwark_policy_value *exact = policy_lookup(ep, dir, identity, f);
+    struct bulwark_policy_value *any = policy_lookup(ep, dir, BULWARK_IDENTITY_ANY, f);
+    __u32 flags = (exact ? exact->flags : 0) | (any ? any->flags : 0);
+    /* The node itself (kubelet probes) may reach its pods unless a rule explicitly denies it. */
+    int host_exempt = dir == BULWARK_DIR_INGRESS && identity == BULWARK_IDENTITY_HOST;
+
+    if (flags & BULWARK_POLICY_ENFORCE_DENY) {
+        out->drop = 1;
+        out->rule = rule_for(exact, any, BULWARK_POLICY_ENFORCE_DENY, 0);
+    } else if (flags & BULWARK_POLICY_ENFORCE_ALLOW) {
+        out->rule = rule_for(exact, any, BULWARK_POLICY_ENFORCE_ALLOW, 0);
+    } else {
+        out->drop = isolation == BULWARK_ISOLATION_ENFORCE && !host_exempt;
+        out->rule = 0;
+    }
+    if (out->drop)
+        return;
+    if (flags & BULWARK_POLICY_AUDIT_DENY) {
+        out->audit = 1;
+        out->audit_rule = rule_for(exact, any, BULWARK_POLICY_AUDIT_DENY, 1);
+    } else if (!(flags & BULWARK_POLICY_AUDIT_ALLOW) && !host_exempt) {
+        out->audit = 1; /* isolation >= audit here, else decide() is not called */
+        out->audit_rule = 0;
+    }
+}
+
+#endif
