@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "DataplaneModel",
+                "DataplaneModel", "KubeModel", "PolicyCompiler", "Datapath", "YAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -60,7 +60,9 @@ let package = Package(
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "YAML",
+                "YAML", "Agent", "Datapath", "DataplaneModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
