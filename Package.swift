@@ -69,7 +69,7 @@ let package = Package(
         ),
 
         // Test support and tests.
-        .target(name: "BulwarkTesting", swiftSettings: strict),
+        .target(name: "BulwarkTesting", dependencies: ["KubeModel"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "DataplaneModel", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "DataplaneModelTests", dependencies: ["DataplaneModel"], swiftSettings: strict),

@@ -1,1 +1,0 @@
-// KubeRuntime module: see README.
