@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "DataplaneModel", "KubeModel", "PolicyCompiler", "Datapath", "YAML",
+                "DataplaneModel", "KubeModel", "PolicyCompiler", "Datapath", "YAML", "KubeClient", "KubeRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

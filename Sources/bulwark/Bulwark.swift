@@ -7,7 +7,7 @@ struct Bulwark: AsyncParsableCommand {
         commandName: "bulwark",
         abstract: "eBPF network policy for Kubernetes nodes.",
         subcommands: [
-            StandaloneCommand.self, InspectCommand.self, ObserveCommand.self, CleanupCommand.self,
+            AgentCommand.self, StandaloneCommand.self, InspectCommand.self, ObserveCommand.self, CleanupCommand.self,
         ]
     )
 }

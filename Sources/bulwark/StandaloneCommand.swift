@@ -22,6 +22,8 @@ struct StandaloneCommand: AsyncParsableCommand {
 
     @OptionGroup var node: NodeOptions
 
+    @OptionGroup var logging: LoggingOptions
+
     @Option(name: .long, help: "HOST:PORT for /healthz, /readyz and /metrics; empty disables it.")
     var bindAddress: String = "127.0.0.1:9808"
 
@@ -29,8 +31,8 @@ struct StandaloneCommand: AsyncParsableCommand {
     var nodeName: String = "standalone"
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        let logger = Logger(label: "bulwark.standalone")
+        let logger = logging.bootstrap(label: "bulwark.standalone")
+        try Datapath.mountBPFFileSystem()
         let options = StandaloneAgent.Options(
             directory: dir, pinRoot: node.pinRoot, bindAddress: bindAddress.isEmpty ? nil : bindAddress,
             nodeName: nodeName, stateDirectory: node.stateDir)
@@ -43,7 +45,7 @@ struct StandaloneCommand: AsyncParsableCommand {
 
 /// Where a node's pinned BPF state and name file live; shared by every command that talks to a node's datapath.
 struct NodeOptions: ParsableArguments {
-    @Option(name: .long, help: "BPF file system folder holding Bulwark's pinned maps and programs.")
+    @Option(name: .customLong("bpf-root"), help: "BPF file system folder holding Bulwark's pinned maps and programs.")
     var pinRoot: String = Datapath.defaultPinRoot
 
     @Option(name: .long, help: "Folder where the agent writes names.json (pods, identities, rules).")
@@ -51,3 +53,21 @@ struct NodeOptions: ParsableArguments {
 
     var namesFile: String { stateDir + "/names.json" }
 }
+
+/// `--log-level`, shared by the long-running commands; logs go to standard error.
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func bootstrap(label: String) -> Logger {
+        let level = logLevel
+        LoggingSystem.bootstrap { name in
+            var handler = StreamLogHandler.standardError(label: name)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: label)
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -42,7 +42,6 @@ public struct StandaloneAgent: Service {
     }
 
     public func run() async throws {
-        try Datapath.mountBPFFileSystem()
         let datapath = try Datapath(pinRoot: options.pinRoot)
         let reconciler = NodeReconciler(node: nil, datapath: datapath, logger: logger)
         let metrics = AgentMetrics()

@@ -33,10 +33,11 @@ public enum PolicyStatusBuilder {
     ///   - generation: the policy's current `metadata.generation`.
     ///   - result: the validation outcome (identical on every node, since validation is pure).
     ///   - nodes: every node's entry, as read back from the object.
+    ///   - expectedNodes: nodes that run an agent; one without an entry counts as not yet programmed.
     ///   - previous: the conditions currently on the object, so `lastTransitionTime` only moves when a status flips.
     public static func summary(
-        generation: Int64, result: PolicyResult?, nodes: [BulwarkPolicyNodeStatus], previous: [Condition]?,
-        now: Date = Date()
+        generation: Int64, result: PolicyResult?, nodes: [BulwarkPolicyNodeStatus], expectedNodes: Set<String> = [],
+        previous: [Condition]?, now: Date = Date()
     ) -> BulwarkPolicyStatus {
         let accepted = result?.accepted ?? true
         let acceptedCondition =
@@ -45,7 +46,8 @@ public enum PolicyStatusBuilder {
             : condition(
                 acceptedCondition, .false, "Invalid",
                 (result?.errors ?? []).map(\.description).joined(separator: "; "), generation, previous, now)
-        let stale = nodes.filter { ($0.observedGeneration ?? 0) < generation }.map(\.name).sorted()
+        let stale = (nodes.filter { ($0.observedGeneration ?? 0) < generation }.map(\.name)
+            + expectedNodes.subtracting(nodes.map(\.name))).sorted()
         let failing = nodes.filter { $0.error != nil && accepted }.map(\.name).sorted()
         let programmed: Condition =
             if !accepted {
