@@ -67,6 +67,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "bulwark-bench-datapath",
+            dependencies: ["Datapath", "DataplaneModel", "BulwarkTesting"],
+            swiftSettings: strict
+        ),
 
         // Test support and tests.
         .target(name: "BulwarkTesting", dependencies: ["KubeModel"], swiftSettings: strict),

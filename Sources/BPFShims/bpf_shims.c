@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <linux/pkt_cls.h>
 #include <linux/magic.h>
@@ -85,4 +87,19 @@ int bulwark_prog_id(int prog_fd, __u32 *prog_id) {
 int bulwark_is_bpffs(const char *path) {
     struct statfs info;
     return statfs(path, &info) == 0 && (unsigned long)info.f_type == BPF_FS_MAGIC;
+}
+
+/* libbpf logs expected netlink refusals (no clsact yet on query, existing clsact on create) as warnings; they are
+ * handled, so only other warnings and errors (verifier logs, pin conflicts) reach stderr. */
+static int bulwark_libbpf_print(enum libbpf_print_level level, const char *format, va_list args) {
+    if (level == LIBBPF_DEBUG || strstr(format, "Kernel error message") != NULL)
+        return 0;
+    return vfprintf(stderr, format, args);
+}
+
+void bulwark_libbpf_install_logger(void) { libbpf_set_print(bulwark_libbpf_print); }
+
+int bulwark_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, __u32 *count) {
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    return bpf_map_lookup_batch(fd, in_batch, out_batch, keys, values, count, &opts);
 }

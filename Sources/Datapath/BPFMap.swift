@@ -70,9 +70,36 @@ struct BPFMap {
         return result
     }
 
-    /// Every entry. An entry deleted between reading its key and its value is skipped.
+    /// Every entry, read in batches of 4,096 where the map type supports it (one syscall per batch), else key by key
+    /// (an entry deleted between reading its key and its value is then skipped).
     func entries<K: BitwiseCopyable, V: BitwiseCopyable>(as: (K.Type, V.Type) = (K.self, V.self)) throws -> [(K, V)] {
-        try keys(as: K.self).compactMap { key in try lookup(key, as: V.self).map { (key, $0) } }
+        if let batched = try batchedEntries(as: (K.self, V.self)) { return batched }
+        return try keys(as: K.self).compactMap { key in try lookup(key, as: V.self).map { (key, $0) } }
+    }
+
+    private func batchedEntries<K: BitwiseCopyable, V: BitwiseCopyable>(as: (K.Type, V.Type)) throws -> [(K, V)]? {
+        let batch = 4096
+        var result: [(K, V)] = []
+        var keys = [K](repeating: zeroed(K.self), count: batch)
+        var values = [V](repeating: zeroed(V.self), count: batch)
+        // Resume tokens: key-sized for generic maps, 4 bytes for hash maps; 64 bytes covers both.
+        var token = [UInt8](repeating: 0, count: max(64, MemoryLayout<K>.size))
+        var next = token
+        var first = true
+        while true {
+            var count = UInt32(batch)
+            let status = token.withUnsafeMutableBytes { input in
+                next.withUnsafeMutableBytes { output in
+                    bulwark_map_lookup_batch(fd, first ? nil : input.baseAddress, output.baseAddress, &keys, &values, &count)
+                }
+            }
+            if first && (status == -EINVAL || status == -EOPNOTSUPP || status == -ENOTSUPP) { return nil }
+            if status < 0 && status != -ENOENT { try check(status, "batch lookup", map: name) }
+            for index in 0..<Int(count) { result.append((keys[index], values[index])) }
+            if status == -ENOENT || count == 0 { return result }
+            token = next
+            first = false
+        }
     }
 
     /// Writes many entries with one syscall per batch, falling back to one per entry for map types without batch

@@ -41,6 +41,7 @@ public final class Datapath: @unchecked Sendable {
     ///   (for example a pinned map with an incompatible definition left by another version).
     public init(pinRoot: String = Datapath.defaultPinRoot) throws {
         try Self.prepare(pinRoot: pinRoot)
+        bulwark_libbpf_install_logger()
         self.pinRoot = pinRoot
         let bytes = BPFObject.bytes
         guard let object = bytes.withUnsafeBytes({ bulwark_object_open_mem($0.baseAddress, $0.count, "bulwark", pinRoot) })

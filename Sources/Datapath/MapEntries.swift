@@ -77,24 +77,36 @@ struct EndpointConfig: Hashable {
     var ingress: Isolation
     var egress: Isolation
     var epoch: UInt8
+    /// `BULWARK_ENDPOINT_WILDCARD_*`: which directions have any-identity keys (else that lookup is skipped).
+    var flags: UInt8
 
-    init(identity: UInt32, ingress: Isolation, egress: Isolation, epoch: UInt8) {
+    init(identity: UInt32, ingress: Isolation, egress: Isolation, epoch: UInt8, flags: UInt8 = 0) {
         self.identity = identity
         self.ingress = ingress
         self.egress = egress
         self.epoch = epoch
+        self.flags = flags
     }
 
     init(_ raw: bulwark_endpoint) {
         self.init(
             identity: raw.identity, ingress: Isolation(rawValue: raw.ingress_isolation) ?? .enforce,
-            egress: Isolation(rawValue: raw.egress_isolation) ?? .enforce, epoch: raw.policy_epoch)
+            egress: Isolation(rawValue: raw.egress_isolation) ?? .enforce, epoch: raw.policy_epoch, flags: raw.flags)
+    }
+
+    /// The wildcard flags matching a generation's keys.
+    static func wildcardFlags<Keys: Sequence>(of keys: Keys) -> UInt8 where Keys.Element == PolicyKey {
+        var flags: UInt8 = 0
+        for key in keys where key.identity == Identity.any.rawValue {
+            flags |= UInt8(key.direction == .ingress ? BULWARK_ENDPOINT_WILDCARD_INGRESS : BULWARK_ENDPOINT_WILDCARD_EGRESS)
+        }
+        return flags
     }
 
     func raw(ifindex: UInt32) -> bulwark_endpoint {
         bulwark_endpoint(
             endpoint_id: ifindex, identity: identity, ingress_isolation: ingress.rawValue,
-            egress_isolation: egress.rawValue, policy_epoch: epoch, pad: 0)
+            egress_isolation: egress.rawValue, policy_epoch: epoch, flags: flags)
     }
 }
 

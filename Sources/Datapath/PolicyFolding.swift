@@ -15,20 +15,33 @@ enum PolicyFolding {
     static func fold(endpoint: UInt32, direction: Direction, policy: DirectionPolicy, epoch: UInt8 = 0)
         -> [PolicyKey: PolicyValue]
     {
-        var contributions: [PolicyKey: Fold] = [:]
+        // Keys are folded per remote identity: only keys of the same identity can cover each other.
+        var groups: [UInt32: [PolicyKey: Fold]] = [:]
         for entry in policy.entries {
             for key in keys(of: entry, endpoint: endpoint, direction: direction, epoch: epoch) {
-                contributions[key, default: Fold()].add(entry)
+                groups[key.identity, default: [:]][key, default: Fold()].add(entry)
             }
         }
         var result: [PolicyKey: PolicyValue] = [:]
-        result.reserveCapacity(contributions.count)
-        for (key, own) in contributions {
-            var fold = own
-            for ancestor in ancestors(of: key) {
-                if let covering = contributions[ancestor] { fold.merge(covering) }
+        result.reserveCapacity(groups.values.reduce(0) { $0 + $1.count })
+        for group in groups.values {
+            if group.count <= 64 {
+                // Small groups (the usual case): compare pairwise, no hashing.
+                let members = Array(group)
+                for (key, own) in members {
+                    var fold = own
+                    for (other, covering) in members where other.covers(key) { fold.merge(covering) }
+                    result[key] = fold.value
+                }
+            } else {
+                for (key, own) in group {
+                    var fold = own
+                    for ancestor in ancestors(of: key) {
+                        if let covering = group[ancestor] { fold.merge(covering) }
+                    }
+                    result[key] = fold.value
+                }
             }
-            result[key] = fold.value
         }
         return result
     }
@@ -134,5 +147,18 @@ enum PolicyFolding {
             guard let b else { return a }
             return min(a, b)
         }
+    }
+}
+
+extension PolicyKey {
+    /// True when this key is a strictly shorter prefix containing `other` (same endpoint, direction and identity).
+    func covers(_ other: PolicyKey) -> Bool {
+        guard prefixLength < other.prefixLength else { return false }
+        let protoLength = Int(BULWARK_POLICY_PREFIX_PROTO)
+        if prefixLength < protoLength { return true }
+        guard proto == other.proto else { return false }
+        let bits = prefixLength - protoLength
+        let mask: UInt16 = bits == 0 ? 0 : ~(UInt16.max >> UInt16(bits))
+        return other.port & mask == port
     }
 }

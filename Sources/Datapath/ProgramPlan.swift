@@ -89,7 +89,7 @@ struct ProgramPlan {
             }
             let config = EndpointConfig(
                 identity: endpoint.identity.rawValue, ingress: endpoint.ingress.isolation,
-                egress: endpoint.egress.isolation, epoch: 0)
+                egress: endpoint.egress.isolation, epoch: 0, flags: EndpointConfig.wildcardFlags(of: keys.keys))
             result[endpoint.ifindex] = (config, keys)
         }
         return result

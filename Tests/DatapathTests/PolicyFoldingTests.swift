@@ -33,4 +33,32 @@ struct PolicyFoldingTests {
         let any = folded.first { $0.key.prefixLength == 72 }?.value
         #expect(any == PolicyValue(flags: 0x5, enforceRule: 10, auditRule: 10))
     }
+
+    /// The longest matching key must carry exactly the fold of every entry matching the port, for small groups
+    /// (pairwise folding) and large ones (ancestor lookups) alike.
+    @Test(arguments: [10, 200])
+    func theLongestMatchAlwaysCarriesEveryMatchingEntry(entryCount: Int) {
+        var entries: [PolicyEntry] = [PolicyEntry(peer: Net.idA, proto: .tcp, rule: 1)]
+        for index in 0..<entryCount {
+            let first = UInt16(index * 37 % 1900)
+            entries.append(PolicyEntry(
+                peer: Net.idA, proto: .tcp, ports: PortRange(first, first + UInt16(index % 90)),
+                action: index % 3 == 0 ? .deny : .allow, mode: index % 4 == 0 ? .audit : .enforce,
+                rule: RuleID(rawValue: UInt32(10 + index))))
+        }
+        let folded = PolicyFolding.fold(endpoint: 1, direction: .egress, policy: DirectionPolicy(isolation: .enforce, entries: entries))
+        for port in UInt16(0)..<2000 {
+            let longest = folded.filter { key, _ in
+                key.prefixLength == 72 || PolicyKey(endpoint: 1, identity: Net.idA.rawValue, direction: .egress, epoch: 0,
+                                                    proto: 6, port: port, prefixLength: 96).isCovered(by: key)
+            }.max { $0.key.prefixLength < $1.key.prefixLength }
+            var expected = PolicyFolding.Fold()
+            for entry in entries where entry.ports?.contains(port) ?? true { expected.add(entry) }
+            #expect(longest?.value == expected.value, "port \(port)")
+        }
+    }
+}
+
+extension PolicyKey {
+    func isCovered(by key: PolicyKey) -> Bool { key == self || key.covers(self) }
 }

@@ -34,13 +34,17 @@
 /* Endpoint configuration, keyed by the host-side veth ifindex (which is also the endpoint id in policy keys).
  * `policy_epoch` selects which of the two policy generations (0 or 1) packets of this endpoint look up: userspace
  * writes a new generation beside the active one and flips this byte, so every packet sees one whole policy. */
+/* `flags`: BULWARK_ENDPOINT_WILDCARD_* say whether the direction's active generation has any-identity entries;
+ * when it has none, the second policy lookup (identity 0) is skipped. */
+#define BULWARK_ENDPOINT_WILDCARD_INGRESS 0x1
+#define BULWARK_ENDPOINT_WILDCARD_EGRESS 0x2
 struct bulwark_endpoint {
     __u32 endpoint_id;
     __u32 identity;
     __u8 ingress_isolation;
     __u8 egress_isolation;
     __u8 policy_epoch;
-    __u8 pad;
+    __u8 flags;
 };
 _Static_assert(sizeof(struct bulwark_endpoint) == 12, "bulwark_endpoint ABI");
 

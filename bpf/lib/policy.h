@@ -47,7 +47,9 @@ static __always_inline __u32 rule_for(const struct bulwark_policy_value *exact, 
 static __always_inline void decide(const struct bulwark_endpoint *ep, __u8 dir, __u8 isolation, __u32 identity,
                                    const struct flow *f, struct verdict *out) {
     struct bulwark_policy_value *exact = policy_lookup(ep, dir, identity, f);
-    struct bulwark_policy_value *any = policy_lookup(ep, dir, BULWARK_IDENTITY_ANY, f);
+    __u8 wildcard = dir == BULWARK_DIR_INGRESS ? BULWARK_ENDPOINT_WILDCARD_INGRESS : BULWARK_ENDPOINT_WILDCARD_EGRESS;
+    struct bulwark_policy_value *any =
+        (ep->flags & wildcard) ? policy_lookup(ep, dir, BULWARK_IDENTITY_ANY, f) : (void *)0;
     __u32 flags = (exact ? exact->flags : 0) | (any ? any->flags : 0);
     /* The node itself (kubelet probes) may reach its pods unless a rule explicitly denies it. */
     int host_exempt = dir == BULWARK_DIR_INGRESS && identity == BULWARK_IDENTITY_HOST;

@@ -28,11 +28,16 @@ int bulwark_prog_test_run(int prog_fd, const void *data, __u32 size, __u32 ifind
 /// Batch update/delete; `count` is in/out (how many were processed). -EOPNOTSUPP/-EINVAL for maps without batch ops.
 int bulwark_map_update_batch(int fd, const void *keys, const void *values, __u32 *count);
 int bulwark_map_delete_batch(int fd, const void *keys, __u32 *count);
+/// Batch read: `in_batch` NULL starts, `out_batch` receives the resume token; -ENOENT after the last batch.
+int bulwark_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, __u32 *count);
 
 /// Id of the program behind `prog_fd` (to compare with what tc reports).
 int bulwark_prog_id(int prog_fd, __u32 *prog_id);
 
 /// 1 when `path` is on a BPF file system (where pins survive), else 0.
 int bulwark_is_bpffs(const char *path);
+
+/// Routes libbpf's log to stderr without debug output and without the netlink refusals the shims handle.
+void bulwark_libbpf_install_logger(void);
 
 #endif

@@ -1,0 +1,161 @@
+import BulwarkTesting
+import Datapath
+import DataplaneModel
+import Foundation
+
+/// Throughput (iperf3, one TCP stream) and connection rate (connect/echo/close loop) from pod A to pod B over
+/// veths and host routing, with: no program, Bulwark at 1,000 rules, the same policy as a linear iptables chain,
+/// and as an nftables set. Netfilter variants are stateful like Bulwark (established traffic accepted first).
+enum TrafficBench {
+    static let rules = 1_000
+
+    static func run(seconds: Int, rounds: Int) throws {
+        let a = try NetNSPod(), b = try NetNSPod()
+        try b.serve(tcp: [8080])
+        let iperf = try startIperfServer(in: b)
+        defer { iperf.terminate() }
+        Thread.sleep(forTimeInterval: 0.5)
+        let fillers = (0..<(rules - 2)).map { ("10.214.\($0 / 250).\($0 % 250 + 1)", UInt16(10_000 + $0 % 5_000)) }
+        let allowed = fillers + [(a.address, UInt16(5201)), (a.address, UInt16(8080))]
+
+        let names = ["no program (baseline)", "Bulwark, \(rules) rules", "iptables, \(rules) rules (linear chain)",
+                     "nftables, \(rules) rules (set lookup)"]
+        var gbps = Array(repeating: [Double](), count: names.count)
+        var rates = gbps
+        func measure(_ index: Int) throws {
+            gbps[index].append(try throughput(from: a, to: b, seconds: seconds))
+            rates[index].append(try connectionRate(from: a, to: b, seconds: seconds))
+        }
+        // Configurations interleaved round by round, so slow drifts in machine load hit all of them alike.
+        for _ in 0..<rounds {
+            try measure(0)
+            try withDatapath { datapath in
+                try programBulwark(datapath, a: a, b: b, allowed: allowed)
+                try measure(1)
+                for pod in [a, b] { try datapath.detach(ifindex: pod.ifindex) }
+            }
+            try withIptables(b: b, allowed: allowed) { try measure(2) }
+            try withNftables(b: b, allowed: allowed) { try measure(3) }
+        }
+        print("\n## Veth throughput and connection rate (\(seconds) s per sample, median of \(rounds) interleaved rounds;"
+            + " A -> host routing -> B)")
+        print("| configuration | Gbit/s | vs baseline | samples Gbit/s | connections/s | vs baseline | samples conn/s |")
+        print("|---|---:|---:|---|---:|---:|---|")
+        let baseline = median(gbps[0]), baseRate = median(rates[0])
+        for index in names.indices {
+            let g = median(gbps[index]), r = median(rates[index])
+            print("| \(names[index]) | \(format(g, 2)) | \(format(100 * g / baseline))% |"
+                + " \(gbps[index].map { format($0, 1) }.joined(separator: " ")) | \(format(r, 0)) |"
+                + " \(format(100 * r / baseRate))% | \(rates[index].map { format($0, 0) }.joined(separator: " ")) |")
+        }
+    }
+
+    static func programBulwark(_ datapath: Datapath, a: NetNSPod, b: NetNSPod, allowed: [(String, UInt16)]) throws {
+        var ipcache: [IPCacheEntry] = []
+        var entries: [PolicyEntry] = []
+        for (index, (address, port)) in allowed.enumerated() {
+            let identity = Identity(rawValue: UInt32(10_000 + index))
+            ipcache.append(IPCacheEntry(prefix: IPPrefix(host: IPAddress(address)!), identity: identity))
+            entries.append(PolicyEntry(peer: identity, proto: .tcp, ports: PortRange(port), rule: RuleID(rawValue: UInt32(index + 1))))
+        }
+        // a's two rules share one address, so one identity: the later ipcache entry wins in a real compiler too.
+        let aIdentity = ipcache.last!.identity
+        ipcache.removeLast()
+        ipcache[ipcache.count - 1].identity = aIdentity
+        entries[entries.count - 2].peer = aIdentity
+        let desired = DesiredState(
+            endpoints: [
+                Endpoint(pod: "bench/a", addresses: [], identity: aIdentity, ifindex: a.ifindex),
+                Endpoint(pod: "bench/b", addresses: [], identity: Identity(rawValue: 9_999), ifindex: b.ifindex,
+                         ingress: DirectionPolicy(isolation: .enforce, entries: entries)),
+            ],
+            ipcache: ipcache)
+        try datapath.program(desired)
+        for pod in [a, b] { try datapath.attach(ifindex: pod.ifindex) }
+    }
+
+    static func withIptables(b: NetNSPod, allowed: [(String, UInt16)], _ body: () throws -> Void) throws {
+        let chain = "BWBENCH\(getpid())"
+        var script = "*filter\n:\(chain) - [0:0]\n-A FORWARD -o \(b.hostInterface) -j \(chain)\n"
+        script += "-A \(chain) -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
+        for (address, port) in allowed { script += "-A \(chain) -s \(address)/32 -p tcp --dport \(port) -j ACCEPT\n" }
+        script += "-A \(chain) -j DROP\nCOMMIT\n"
+        try load(script, with: ["iptables-restore", "--noflush"])
+        defer {
+            _ = try? NetNSPod.sh("iptables", "-D", "FORWARD", "-o", b.hostInterface, "-j", chain)
+            _ = try? NetNSPod.sh("iptables", "-F", chain)
+            _ = try? NetNSPod.sh("iptables", "-X", chain)
+        }
+        try body()
+    }
+
+    static func withNftables(b: NetNSPod, allowed: [(String, UInt16)], _ body: () throws -> Void) throws {
+        let table = "bwbench\(getpid())"
+        let elements = allowed.map { "\($0.0) . \($0.1)" }.joined(separator: ", ")
+        let script = """
+            table inet \(table) {
+                set allowed { type ipv4_addr . inet_service; elements = { \(elements) } }
+                chain forward {
+                    type filter hook forward priority 0; policy accept;
+                    oifname "\(b.hostInterface)" ct state established,related accept
+                    oifname "\(b.hostInterface)" ip saddr . tcp dport @allowed accept
+                    oifname "\(b.hostInterface)" drop
+                }
+            }
+            """
+        try load(script, with: ["nft", "-f", "-"])
+        defer { _ = try? NetNSPod.sh("nft", "delete", "table", "inet", table) }
+        try body()
+    }
+
+    static func load(_ script: String, with command: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(Data(script.utf8))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw NetNSError(command: command.joined(separator: " "), output: "") }
+    }
+
+    static func startIperfServer(in pod: NetNSPod) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ip", "netns", "exec", pod.namespace, "iperf3", "-s", "-p", "5201"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static func throughput(from a: NetNSPod, to b: NetNSPod, seconds: Int) throws -> Double {
+        let json = try NetNSPod.sh("ip", "netns", "exec", a.namespace, "iperf3", "-c", b.address, "-p", "5201",
+                                   "-t", "\(seconds)", "-J")
+        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+            let end = object["end"] as? [String: Any], let received = end["sum_received"] as? [String: Any],
+            let bits = received["bits_per_second"] as? Double
+        else { throw NetNSError(command: "iperf3", output: json) }
+        return bits / 1e9
+    }
+
+    static let connectLoop = """
+        import socket, sys, time
+        host, port, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+        n = 0; end = time.time() + duration
+        while time.time() < end:
+            s = socket.create_connection((host, port), timeout=2); s.sendall(b"x"); s.recv(1); s.close(); n += 1
+        print(n / duration)
+        """
+
+    static func connectionRate(from a: NetNSPod, to b: NetNSPod, seconds: Int) throws -> Double {
+        let output = try NetNSPod.sh("ip", "netns", "exec", a.namespace, "python3", "-c", connectLoop, b.address,
+                                     "8080", "\(seconds)")
+        guard let rate = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw NetNSError(command: "connection loop", output: output)
+        }
+        return rate
+    }
+}

@@ -1,0 +1,47 @@
+// Datapath benchmarks for the README (figures, not tests): per-packet verdict cost via BPF_PROG_TEST_RUN,
+// map update rate, and veth throughput / connection rate against iptables and nftables. Needs root.
+// Usage: bulwark-bench-datapath [--quick] [--only verdict|update|traffic]
+import Datapath
+import DataplaneModel
+import Foundation
+
+let quick = CommandLine.arguments.contains("--quick")
+let only = CommandLine.arguments.firstIndex(of: "--only").map { CommandLine.arguments[$0 + 1] }
+func selected(_ part: String) -> Bool { only == nil || only == part }
+try Datapath.mountBPFFileSystem()
+print("# Bulwark datapath benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) CPUs, load average"
+    + " \(loadAverage()) at start)")
+if selected("verdict") { try VerdictBench.run(repeatCount: quick ? 100_000 : 1_000_000) }
+if selected("update") { try UpdateBench.run() }
+if selected("traffic") { try TrafficBench.run(seconds: quick ? 2 : 3, rounds: quick ? 1 : 3) }
+print("load average at end: \(loadAverage())")
+
+func loadAverage() -> String {
+    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3)
+        .joined(separator: " ")
+}
+
+/// A datapath on a pin root of its own, removed afterwards.
+func withDatapath<T>(_ body: (Datapath) throws -> T) throws -> T {
+    let root = "/sys/fs/bpf/bulwark-bench-\(getpid())"
+    defer { try? Datapath.removePins(at: root) }
+    let datapath = try Datapath(pinRoot: root)
+    return try body(datapath)
+}
+
+/// `count` ingress entries for an endpoint: filler identities with a few ports each, plus `extra`.
+func policy(count: Int, extra: [PolicyEntry]) -> DirectionPolicy {
+    var entries = extra
+    for index in 0..<max(0, count - extra.count) {
+        entries.append(PolicyEntry(
+            peer: Identity(rawValue: UInt32(10_000 + index / 8)), proto: index % 3 == 0 ? .udp : .tcp,
+            ports: index % 5 == 0 ? PortRange(UInt16(2000 + index % 8 * 100), UInt16(2050 + index % 8 * 100))
+                : PortRange(UInt16(1000 + index % 8 * 7)),
+            rule: RuleID(rawValue: UInt32(100 + index))))
+    }
+    return DirectionPolicy(isolation: .enforce, entries: entries)
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
