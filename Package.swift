@@ -41,6 +41,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "PolicyCompiler", dependencies: ["KubeModel", "DataplaneModel"], swiftSettings: strict),
+        .target(name: "Manifests", dependencies: ["YAML", "KubeModel", "PolicyCompiler"], swiftSettings: strict),
         .target(
             name: "Datapath",
             dependencies: ["DataplaneModel", "CLibbpf", "BPFShims", .product(name: "Logging", package: "swift-log")],
@@ -61,6 +62,10 @@ let package = Package(
             name: "bulwark",
             dependencies: [
                 "YAML",
+                "Manifests",
+                "PolicyCompiler",
+                "DataplaneModel",
+                "KubeModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -71,7 +76,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "DataplaneModel", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "DataplaneModelTests", dependencies: ["DataplaneModel"], swiftSettings: strict),
-        .testTarget(name: "PolicyCompilerTests", dependencies: ["PolicyCompiler", "KubeModel", "YAML", "BulwarkTesting"], swiftSettings: strict),
+        .testTarget(name: "PolicyCompilerTests", dependencies: ["PolicyCompiler", "KubeModel", "YAML", "Manifests", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeModel", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeModel", "BulwarkTesting"], swiftSettings: strict),
