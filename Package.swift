@@ -41,6 +41,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "PolicyCompiler", dependencies: ["KubeModel", "DataplaneModel"], swiftSettings: strict),
+        .target(name: "Manifests", dependencies: ["YAML", "KubeModel", "PolicyCompiler"], swiftSettings: strict),
         .target(
             name: "Datapath",
             dependencies: ["DataplaneModel", "CLibbpf", "BPFShims", .product(name: "Logging", package: "swift-log")],
@@ -60,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "YAML", "Agent", "Datapath", "DataplaneModel",
+                "YAML", "Manifests", "Agent", "Datapath", "DataplaneModel", "PolicyCompiler", "KubeModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -78,7 +79,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "DataplaneModel", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "DataplaneModelTests", dependencies: ["DataplaneModel"], swiftSettings: strict),
-        .testTarget(name: "PolicyCompilerTests", dependencies: ["PolicyCompiler", "KubeModel", "YAML", "BulwarkTesting"], swiftSettings: strict),
+        .testTarget(name: "PolicyCompilerTests", dependencies: ["PolicyCompiler", "KubeModel", "YAML", "Manifests", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeModel", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeModel", "BulwarkTesting"], swiftSettings: strict),

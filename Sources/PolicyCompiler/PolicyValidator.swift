@@ -275,3 +275,15 @@ enum PortName {
         return nil
     }
 }
+
+extension PolicyCompiler {
+    /// Every validation problem of a NetworkPolicy (empty when the compiler would accept it).
+    public static func validate(_ policy: NetworkPolicy) -> [FieldError] {
+        if case .failure(let failure) = PolicyValidator.validate(policy) { failure.errors } else { [] }
+    }
+
+    /// Every validation problem of a BulwarkPolicy (empty when the compiler would accept it).
+    public static func validate(_ policy: BulwarkPolicy) -> [FieldError] {
+        if case .failure(let failure) = PolicyValidator.validate(policy) { failure.errors } else { [] }
+    }
+}

@@ -1,13 +1,14 @@
 import ArgumentParser
 
-/// The `bulwark` command line: the node agent, standalone mode, and tools to validate, explain and observe policy.
+/// The `bulwark` command: one subcommand per job.
 @main
 struct Bulwark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bulwark",
-        abstract: "eBPF network policy for Kubernetes nodes.",
+        abstract: "Kubernetes network policy enforced with eBPF.",
         subcommands: [
-            AgentCommand.self, StandaloneCommand.self, InspectCommand.self, ObserveCommand.self, CleanupCommand.self,
+            AgentCommand.self, StandaloneCommand.self, ValidateCommand.self, ExplainCommand.self,
+            InspectCommand.self, ObserveCommand.self, CleanupCommand.self,
         ]
     )
 }
