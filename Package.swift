@@ -74,6 +74,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "bulwark-bench-kube",
+            dependencies: ["KubeClient", "KubeRuntime", "KubeModel", "BulwarkTesting"],
+            swiftSettings: strict
+        ),
+
         // Test support and tests.
         .target(name: "BulwarkTesting", dependencies: ["KubeModel"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BulwarkTesting"], swiftSettings: strict),

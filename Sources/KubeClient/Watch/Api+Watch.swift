@@ -45,10 +45,9 @@ extension Api {
     }
 }
 
-/// Frames and decodes one watch response; used only by the transfer thread running it.
+/// Decodes one watch response into the stream; used only by the transfer thread running it.
 final class WatchDecoder<T: KubeResource>: @unchecked Sendable {
-    private var framer = LineFramer()
-    private let decoder = JSONDecoder()
+    private var decoder = WatchEventDecoder<T>()
     private let continuation: AsyncThrowingStream<WatchEvent<T>, any Error>.Continuation
     private(set) var resourceVersion: String?
     private(set) var failure: KubeError?
@@ -61,23 +60,15 @@ final class WatchDecoder<T: KubeResource>: @unchecked Sendable {
     /// Returns false to abort the transfer (an ERROR event or undecodable data ends this watch request).
     func consume(_ bytes: UnsafeRawBufferPointer) -> Bool {
         do {
-            try framer.push(bytes) { line in
-                let decoded = try decoder.decode(WatchLine<T>.self, from: Data(line))
-                switch decoded.content {
-                case .event(let event):
-                    if let version = event.resourceVersion { resourceVersion = version }
-                    continuation.yield(event)
-                case .error(let status):
-                    throw KubeError(status: status)
-                }
+            try decoder.feed(bytes) { event in
+                if let version = event.resourceVersion { resourceVersion = version }
+                continuation.yield(event)
             }
             return true
-        } catch let error as KubeError {
-            failure = error
         } catch {
-            failure = .decoding("watch event of \(T.kind): \(error)")
+            failure = error as? KubeError ?? .decoding("\(error)")
+            return false
         }
-        return false
     }
 }
 

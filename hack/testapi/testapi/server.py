@@ -88,7 +88,9 @@ class Handler(BaseHTTPRequestHandler):
     # --- plumbing ------------------------------------------------------------------------------------------
 
     def _send_json(self, code, body, headers=None):
-        data = json.dumps(body, separators=(",", ":")).encode()
+        self._send_raw(code, json.dumps(body, separators=(",", ":")).encode(), headers)
+
+    def _send_raw(self, code, data, headers=None):
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -188,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
                     return self._watch(res, ns, labels, fields, query)
                 self._authorize(user, "list", res, ns, None)
                 limit = int(query.get("limit") or 0)
-                return self._send_json(200, store.list(res, ns, labels, fields, limit, query.get("continue")))
+                return self._send_raw(200, store.list(res, ns, labels, fields, limit, query.get("continue")))
             if method == "POST":
                 self._authorize(user, "create", res, ns, (body or {}).get("metadata", {}).get("name"))
                 return self._send_json(201, store.create(res, ns, body, manager or user))

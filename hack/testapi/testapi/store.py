@@ -83,6 +83,7 @@ class Store:
         self.owners = {}    # same key -> {(manager, subresource, operation): set(paths)}
         self.times = {}     # same key -> {(manager, subresource, operation): time}
         self.history = []   # (rv, type, (group, plural), object, previous object)
+        self.encoded = {}   # same key -> the object's JSON, ready for list responses
         self.watch_epoch = 0
         self.hold = False
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
@@ -98,6 +99,7 @@ class Store:
             return self._render(res, (res.group, res.plural, ns or "", name), obj)
 
     def list(self, res, ns, label_match, field_match, limit, token):
+        """The list response body (JSON bytes; objects are pre-encoded at write time)."""
         with self.lock:
             list_rv, start = self.rv, None
             if token:
@@ -111,21 +113,23 @@ class Store:
                                    "consistent list result. You can start a new list without the continue parameter.")
             keys = sorted(k for k in self.objects if k[0] == res.group and k[1] == res.plural
                           and (ns is None or k[2] == ns) and (start is None or k[2:] > start))
-            items, next_token = [], None
+            items, last, next_token = [], None, None
             for key in keys:
                 obj = self.objects[key]
                 if not label_match(obj["metadata"].get("labels")) or not field_match(obj):
                     continue
                 if limit and len(items) == limit:
-                    last = items[-1]["metadata"]
-                    cont = {"rv": list_rv, "start": [last.get("namespace", ""), last["name"]]}
+                    cont = {"rv": list_rv, "start": list(last)}
                     next_token = base64.urlsafe_b64encode(json.dumps(cont).encode()).decode()
                     break
-                items.append(self._render(res, key, obj, with_kind=False))
+                items.append(self.encoded[key])
+                last = key[2:]
             meta = {"resourceVersion": str(list_rv)}
             if next_token:
                 meta["continue"] = next_token
-            return {"kind": res.kind + "List", "apiVersion": res.api_version, "metadata": meta, "items": items}
+            head = json.dumps({"kind": res.kind + "List", "apiVersion": res.api_version, "metadata": meta},
+                              separators=(",", ":")).encode()
+            return head[:-1] + b',"items":[' + b",".join(items) + b"]}"
 
     def _render(self, res, key, obj, with_kind=True):
         out = dict(obj)
@@ -147,9 +151,13 @@ class Store:
             self.objects.pop(key, None)
             self.owners.pop(key, None)
             self.times.pop(key, None)
+            self.encoded.pop(key, None)
         else:
             self.objects[key] = obj
-        self.history.append((self.rv, event, (res.group, res.plural), self._render(res, key, obj), previous))
+        rendered = self._render(res, key, obj)
+        if event != "DELETED":
+            self.encoded[key] = json.dumps(rendered, separators=(",", ":")).encode()
+        self.history.append((self.rv, event, (res.group, res.plural), rendered, previous))
         if len(self.history) > HISTORY_LIMIT:
             self.compacted = self.history[len(self.history) // 2][0]
             self.history = [h for h in self.history if h[0] > self.compacted]

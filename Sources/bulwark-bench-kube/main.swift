@@ -1,0 +1,121 @@
+// Benchmarks for the Kubernetes client and runtime (figures for the README, not tests).
+//
+//   hack/bench-kube            # release build, then: decode throughput, store memory, 10k-pod initial list
+//
+// 1. Watch decode throughput: a recorded stream of Pod MODIFIED events (~4.5 KB each) fed in 16 KiB chunks to
+//    `WatchEventDecoder`, on one thread.
+// 2. Store memory: resident-set growth per Pod held in a `Store` (decoded `BenchPod`s).
+// 3. Initial list end to end: `Watcher` + `Store` against the test API server over HTTPS with 10,000 Pods
+//    (pages of 500), from the first request to the store reporting ready.
+import BulwarkTesting
+import Foundation
+import KubeClient
+import KubeModel
+import KubeRuntime
+
+/// glibc's `malloc_trim` (not in the Glibc module map): returns freed heap pages so RSS reflects live data.
+func releaseFreeMemory() {
+    typealias Trim = @convention(c) (Int) -> Int32
+    guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "malloc_trim") else { return }
+    _ = unsafeBitCast(symbol, to: Trim.self)(0)
+}
+
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    return (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+func watchStream(events: Int) -> Data {
+    var data = Data()
+    for index in 0..<events {
+        data.append(contentsOf: #"{"type":"MODIFIED","object":"#.utf8)
+        data.append(contentsOf: podJSON(index: index).utf8)
+        data.append(contentsOf: "}\n".utf8)
+    }
+    return data
+}
+
+func decodeThroughput(stream: Data, events: Int) throws -> Double {
+    var decoder = WatchEventDecoder<BenchPod>()
+    var count = 0
+    let start = ContinuousClock.now
+    try stream.withUnsafeBytes { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(offset + 16_384, bytes.count)
+            try decoder.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { _ in count += 1 }
+            offset = end
+        }
+    }
+    precondition(count == events, "decoded \(count) of \(events) events")
+    return Double(events) / seconds(start.duration(to: .now))
+}
+
+func storeMemoryPerPod(pods: Int) throws -> Double {
+    let decoder = JSONDecoder()
+    let store = Store<BenchPod>()
+    releaseFreeMemory()
+    let before = residentBytes()
+    store.apply(.initStart)
+    for index in 0..<pods {
+        store.apply(.initObject(try decoder.decode(BenchPod.self, from: Data(podJSON(index: index).utf8))))
+    }
+    store.apply(.initDone)
+    releaseFreeMemory()
+    let after = residentBytes()
+    precondition(store.count == pods)
+    return Double(after - before) / Double(pods)
+}
+
+func initialList(server: TestAPIServer, pods: Int) async throws -> (Double, Double) {
+    let client = KubeClient(config: ClientConfig(
+        server: server.url, certificateAuthority: server.certificateAuthority, credentials: .token(server.token),
+        qps: 0))
+    let store = Store<BenchPod>()
+    releaseFreeMemory()
+    let before = residentBytes()
+    let start = ContinuousClock.now
+    let watcher = Watcher(api: client.api(BenchPod.self, namespace: nil), config: WatcherConfig(pageSize: 500))
+    for await change in Reflector(watcher: watcher, store: store) {
+        if case .ready = change { break }
+    }
+    let elapsed = seconds(start.duration(to: .now))
+    releaseFreeMemory()
+    precondition(store.count == pods, "store holds \(store.count) pods")
+    return (elapsed, Double(residentBytes() - before) / Double(pods))
+}
+
+let events = 50_000
+print("Building a watch stream of \(events) Pod events…")
+let stream = watchStream(events: events)
+print("  \(stream.count / events) bytes per event, \(stream.count >> 20) MiB in total")
+var rates: [Double] = []
+for _ in 0..<3 { rates.append(try decodeThroughput(stream: stream, events: events)) }
+print(String(format: "watch decode: %.0f events/s (median of 3, one thread; best %.0f) = %.0f MB/s",
+             median(rates), rates.max()!, median(rates) * Double(stream.count / events) / 1e6))
+
+let perPod = try storeMemoryPerPod(pods: 50_000)
+print(String(format: "store memory: %.0f bytes per pod (50,000 pods, resident-set growth)", perPod))
+
+let pods = 10_000
+print("Starting the test API server and creating \(pods) pods…")
+let server = try TestAPIServer.start()
+defer { server.close() }
+let template = try JSONSerialization.jsonObject(with: Data(podJSON(index: 0, namespace: "default").utf8))
+try server.command("bulk", ["plural": "pods", "namespace": "default", "template": template, "count": pods])
+var times: [Double] = []
+var memory: [Double] = []
+for _ in 0..<3 {
+    let (elapsed, bytes) = try await initialList(server: server, pods: pods)
+    times.append(elapsed)
+    memory.append(bytes)
+}
+print(String(format: "initial list of %d pods, end to end over HTTPS: %.3f s (median of 3; best %.3f s); "
+             + "resident growth %.0f bytes per pod", pods, median(times), times.min()!, median(memory)))
