@@ -51,7 +51,8 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "DataplaneModel", "KubeModel", "PolicyCompiler", "Datapath", "YAML", "KubeClient", "KubeRuntime",
+                "DataplaneModel", "KubeModel", "PolicyCompiler", "Datapath", "YAML", "Manifests", "KubeClient",
+                "KubeRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -83,7 +84,14 @@ let package = Package(
         // Test support and tests.
         .target(name: "BulwarkTesting", dependencies: ["KubeModel"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BulwarkTesting"], swiftSettings: strict),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "DataplaneModel", "BulwarkTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "DataplaneModel", "Datapath", "KubeModel", "KubeClient", "PolicyCompiler", "YAML",
+                "BulwarkTesting", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "DataplaneModelTests", dependencies: ["DataplaneModel"], swiftSettings: strict),
         .testTarget(name: "PolicyCompilerTests", dependencies: ["PolicyCompiler", "KubeModel", "YAML", "Manifests", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath", "BulwarkTesting"], swiftSettings: strict),

@@ -24,9 +24,11 @@ public struct ManifestSet: Sendable {
 
     /// Loads every `.yaml`, `.yml` and `.json` file at `paths` (files, or directories searched recursively in name
     /// order). Policies are also validated, so their errors appear in `diagnostics` with the field's position.
-    public static func load(_ paths: [String]) -> ManifestSet {
+    /// - Parameter skipping: names of subdirectories not to descend into (standalone mode writes `status/`), and
+    ///   hidden files and directories are always skipped (editors' swap files).
+    public static func load(_ paths: [String], skipping: Set<String> = []) -> ManifestSet {
         var set = ManifestSet()
-        for file in paths.flatMap(expand) {
+        for file in paths.flatMap({ expand($0, skipping: skipping) }) {
             do {
                 for document in try YAML.parseAll(contentsOf: file) where !document.value.isNull {
                     set.add(document, file: file)
@@ -119,13 +121,17 @@ public struct ManifestSet: Sendable {
             bulwarkPolicies: bulwarkPolicies)
     }
 
-    private static func expand(_ path: String) -> [String] {
+    private static func expand(_ path: String, skipping: Set<String>) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
             return [path]
         }
         let entries = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String]) ?? []
-        return entries.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }.sorted()
-            .map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
+        return entries.filter { entry in
+            let components = entry.split(separator: "/")
+            guard !components.contains(where: { $0.hasPrefix(".") }) else { return false }
+            guard components.dropLast().allSatisfy({ !skipping.contains(String($0)) }) else { return false }
+            return entry.hasSuffix(".yaml") || entry.hasSuffix(".yml") || entry.hasSuffix(".json")
+        }.sorted().map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
     }
 }

@@ -1,6 +1,7 @@
 import Datapath
 import Foundation
 import Logging
+import Manifests
 import ServiceLifecycle
 
 /// Standalone mode: the same engine as the cluster agent, fed from a folder of YAML files instead of the API server.
@@ -75,17 +76,20 @@ public struct StandaloneAgent: Service {
         }
         let statusWriter = StatusFileWriter(
             directory: options.directory + "/status", node: options.nodeName, output: output)
-        var lastProblems: [ManifestProblem] = []
+        var lastProblems: [Diagnostic] = []
         var lastNames = NodeNames()
         var retry: Task<Void, Never>?
         wake.yield()
         for await _ in wakeups.cancelOnGracefulShutdown() {
-            let loaded = ManifestFolder.load(directory: options.directory)
-            if loaded.problems != lastProblems {
-                loaded.problems.forEach { output("error: \($0)") }
-                lastProblems = loaded.problems
+            let loaded = ManifestSet.load([options.directory], skipping: ["status"])
+            if loaded.diagnostics != lastProblems {
+                loaded.diagnostics.forEach { output("error: \($0)") }
+                lastProblems = loaded.diagnostics
             }
-            await reconciler.replaceAll(with: loaded.objects)
+            await reconciler.replaceAll(
+                with: ClusterObjects(
+                    pods: loaded.pods, namespaces: loaded.namespaces, networkPolicies: loaded.networkPolicies,
+                    bulwarkPolicies: loaded.bulwarkPolicies))
             let outcome = await reconciler.reconcile()
             metrics.reconciled(duration: outcome.duration, succeeded: outcome.succeeded)
             metrics.setProgrammedEntries(outcome.compiled.policies.values.reduce(0) { $0 + $1.programmedEntries })
