@@ -2,12 +2,12 @@ import Foundation
 
 /// Polls `condition` until it holds or `within` has passed; returns whether it held. For "probes follow a change
 /// within 1 s": each probe itself must use a timeout well below `within`.
-func eventually(within limit: Duration, every interval: Duration = .milliseconds(50), _ condition: () throws -> Bool)
-    async rethrows -> Bool
-{
+func eventually(
+    within limit: Duration, every interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool
+) async rethrows -> Bool {
     let deadline = ContinuousClock.now + limit
     while true {
-        if try condition() { return true }
+        if try await condition() { return true }
         if ContinuousClock.now >= deadline { return false }
         try? await Task.sleep(for: interval)
     }
