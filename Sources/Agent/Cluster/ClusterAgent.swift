@@ -148,7 +148,9 @@ private final class Engine: Sendable {
             }
             health.markSynced()
             let outcome = await reconciler.reconcile()
-            metrics.reconciled(duration: outcome.duration, succeeded: outcome.succeeded)
+            metrics.reconciled(
+                duration: outcome.duration, succeeded: outcome.succeeded,
+                mapOperations: outcome.report?.mapOperations ?? 0)
             metrics.setProgrammedEntries(outcome.compiled.policies.values.reduce(0) { $0 + $1.programmedEntries })
             health.recordProgramming(error: outcome.programmingError)
             verdicts.update(rules: outcome.compiled.desired.rules)

@@ -91,7 +91,9 @@ public struct StandaloneAgent: Service {
                     pods: loaded.pods, namespaces: loaded.namespaces, networkPolicies: loaded.networkPolicies,
                     bulwarkPolicies: loaded.bulwarkPolicies))
             let outcome = await reconciler.reconcile()
-            metrics.reconciled(duration: outcome.duration, succeeded: outcome.succeeded)
+            metrics.reconciled(
+                duration: outcome.duration, succeeded: outcome.succeeded,
+                mapOperations: outcome.report?.mapOperations ?? 0)
             metrics.setProgrammedEntries(outcome.compiled.policies.values.reduce(0) { $0 + $1.programmedEntries })
             health.recordProgramming(error: outcome.programmingError)
             verdicts.update(rules: outcome.compiled.desired.rules)
