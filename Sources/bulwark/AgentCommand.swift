@@ -27,7 +27,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "HOST:PORT for /healthz, /readyz and /metrics; empty disables it.")
     var bindAddress: String = "0.0.0.0:9808"
 
-    @Option(name: .long, help: "Namespace of the agent pods and the leader Lease (default: $POD_NAMESPACE or bulwark-system).")
+    @Option(
+        name: .long,
+        help: "Namespace of the agent pods and the leader Lease (default: $POD_NAMESPACE or bulwark-system).")
     var agentNamespace: String?
 
     @OptionGroup var node: NodeOptions

@@ -20,11 +20,15 @@ struct InspectCommand: ParsableCommand {
             print("  \(pod.padding(toLength: 24, withPad: " ", startingAt: 0)) ifindex \(ifindex)")
         }
         print("per-rule counters:")
-        let counters = try datapath.counters().sorted { ($0.rule, $0.verdict.rawValue) < ($1.rule, $1.verdict.rawValue) }
+        let counters = try datapath.counters().sorted {
+            ($0.rule, $0.verdict.rawValue) < ($1.rule, $1.verdict.rawValue)
+        }
         if counters.isEmpty { print("  (no packet has been judged by a rule yet)") }
         for counter in counters {
             let verdict = "\(counter.verdict)".padding(toLength: 6, withPad: " ", startingAt: 0)
-            print("  \(verdict) \(String(counter.packets).leftPadded(8)) pkts \(String(counter.bytes).leftPadded(10)) bytes  \(names.rule(counter.rule, verdict: counter.verdict))")
+            let packets = String(counter.packets).leftPadded(8)
+            let bytes = String(counter.bytes).leftPadded(10)
+            print("  \(verdict) \(packets) pkts \(bytes) bytes  \(names.rule(counter.rule, verdict: counter.verdict))")
         }
         let stats = try datapath.statistics()
         print("datapath totals:")
@@ -34,5 +38,7 @@ struct InspectCommand: ParsableCommand {
 }
 
 extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
 }

@@ -45,7 +45,8 @@ struct ObserveCommand: AsyncParsableCommand {
         let pod = names.endpoint(event.ifindex)
         let remote = names.identity(event.remoteIdentity)
         let why = event.reason == .policy ? names.rule(event.rule, verdict: event.verdict) : "\(event.reason)"
-        return "\(verdict) \(event.direction) \(pod)  \(source) -> \(destination) \(proto)  remote: \(remote)  by: \(why)"
+        return
+            "\(verdict) \(event.direction) \(pod)  \(source) -> \(destination) \(proto)  remote: \(remote)  by: \(why)"
     }
 
     private static func endpoint(_ address: IPAddress?, _ port: UInt16, _ proto: String) -> String {

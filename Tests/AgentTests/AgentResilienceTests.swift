@@ -36,7 +36,9 @@ private final class AgentProcess {
 
     func metric(_ name: String) throws -> Double? {
         let (_, body) = try get("/metrics", port: port)
-        return body.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        return body.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap {
+            Double($0.split(separator: " ")[1])
+        }
     }
 
     var isReady: Bool { (try? get("/readyz", port: port).0) == 200 }
@@ -91,17 +93,22 @@ struct AgentResilienceTests {
         }
         _ = try await create(Namespace.self, "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}")
         for (name, pod) in [("a", a), ("b", b)] {
-            var created = try await create(Pod.self, """
+            var created = try await create(
+                Pod.self,
+                """
                 apiVersion: v1
                 kind: Pod
                 metadata: {name: \(name), namespace: x, labels: {app: \(name)}}
                 spec: {nodeName: node-a, containers: [{name: c}]}
                 """)
             created.status = try JSONValueDecoder().decode(
-                PodStatus.self, from: try #require(try YAML.parseAll("{phase: Running, podIP: \(pod.address)}").first?.value))
+                PodStatus.self,
+                from: try #require(try YAML.parseAll("{phase: Running, podIP: \(pod.address)}").first?.value))
             _ = try await client.api(Pod.self, namespace: "x").update(created, subresource: .status)
         }
-        _ = try await create(BulwarkPolicy.self, """
+        _ = try await create(
+            BulwarkPolicy.self,
+            """
             apiVersion: bulwark.dev/v1alpha1
             kind: BulwarkPolicy
             metadata: {name: web, namespace: x}
@@ -116,11 +123,13 @@ struct AgentResilienceTests {
     func killingTheAgentKeepsEnforcementAndARestartReadoptsTheMaps() async throws {
         let server = try TestAPIServer.start()
         defer { server.close() }
-        let a = try NetNSPod(), b = try NetNSPod()
+        let a = try NetNSPod()
+        let b = try NetNSPod()
         try b.serve(tcp: [80, 81])
         let client = try await prepare(server, a, b)
         let kubeconfig = try server.writeKubeconfig(auth: .clientCertificate, name: "agent")
-        let pinRoot = uniquePinRoot(), state = try temporaryFolder()
+        let pinRoot = uniquePinRoot()
+        let state = try temporaryFolder()
         defer {
             try? Datapath.removePins(at: pinRoot)
             try? FileManager.default.removeItem(atPath: state)
@@ -152,11 +161,13 @@ struct AgentResilienceTests {
     @Test func anAPIServerOutageKeepsEnforcementAndTheAgentCatchesUp() async throws {
         let server = try TestAPIServer.start()
         defer { server.close() }
-        let a = try NetNSPod(), b = try NetNSPod()
+        let a = try NetNSPod()
+        let b = try NetNSPod()
         try b.serve(tcp: [80, 81])
         let client = try await prepare(server, a, b)
         let kubeconfig = try server.writeKubeconfig(auth: .clientCertificate, name: "agent")
-        let pinRoot = uniquePinRoot(), state = try temporaryFolder()
+        let pinRoot = uniquePinRoot()
+        let state = try temporaryFolder()
         defer {
             try? Datapath.removePins(at: pinRoot)
             try? FileManager.default.removeItem(atPath: state)
@@ -170,15 +181,16 @@ struct AgentResilienceTests {
             logger: logger)
         let run = Task { try await agent.run() }
         defer { run.cancel() }
-        #expect(try await eventually(within: .seconds(20)) {
-            try await client.api(BulwarkPolicy.self, namespace: "x").get("web").status?.nodes?.first != nil
-        })
+        #expect(
+            try await eventually(within: .seconds(20)) {
+                try await client.api(BulwarkPolicy.self, namespace: "x").get("web").status?.nodes?.first != nil
+            })
 
         // The agent stops hearing events, the policy changes (81 allowed too), then the server goes away for 30 s.
         try server.command("hold", ["hold": true])
-        _ = try await client.api(BulwarkPolicy.self, namespace: "x").patch("web", .merge(json: Data(#"""
-            {"spec":{"ingress":[{"from":[{"podSelector":{}}],"ports":[{"protocol":"TCP","port":80},{"protocol":"TCP","port":81}]}]}}
-            """#.utf8)))
+        let ports = #"[{"protocol":"TCP","port":80},{"protocol":"TCP","port":81}]"#
+        let patch = #"{"spec":{"ingress":[{"from":[{"podSelector":{}}],"ports":"# + ports + "}]}}"
+        _ = try await client.api(BulwarkPolicy.self, namespace: "x").patch("web", .merge(json: Data(patch.utf8)))
         let probes = ContinuousProbes(from: a, to: b, allowed: 80, denied: 81)
         try server.command("down", ["seconds": 30])
         try server.command("hold", ["hold": false])

@@ -22,7 +22,9 @@ private struct Cluster {
 
     /// A running pod on `node` with `address`, as the kubelet would report it.
     func createPod(_ namespace: String, _ name: String, app: String, node: String, address: String) async throws {
-        var pod = try await create(Pod.self, """
+        var pod = try await create(
+            Pod.self,
+            """
             apiVersion: v1
             kind: Pod
             metadata: {name: \(name), namespace: \(namespace), labels: {app: \(app)}}
@@ -60,7 +62,9 @@ struct ClusterAgentTests {
         defer { server.close() }
         let kubeconfig = try server.writeKubeconfig(auth: .clientCertificate)
         let cluster = Cluster(client: KubeClient(config: try ClientConfig.load(kubeconfig: kubeconfig)))
-        let a = try NetNSPod(), b = try NetNSPod(), c = try NetNSPod()
+        let a = try NetNSPod()
+        let b = try NetNSPod()
+        let c = try NetNSPod()
         try b.serve(tcp: [80, 81], udp: [53])
 
         for namespace in ["x", "z", "bulwark-system"] {
@@ -76,7 +80,9 @@ struct ClusterAgentTests {
             try await cluster.patch(
                 Pod.self, "bulwark-system", name, #"{"metadata":{"labels":{"app.kubernetes.io/name":"bulwark"}}}"#)
         }
-        try await cluster.create(BulwarkPolicy.self, """
+        try await cluster.create(
+            BulwarkPolicy.self,
+            """
             apiVersion: bulwark.dev/v1alpha1
             kind: BulwarkPolicy
             metadata: {name: web, namespace: x}
@@ -103,10 +109,11 @@ struct ClusterAgentTests {
         }
 
         // Status: each agent owns its node entry (written concurrently), the leader owns the conditions.
-        #expect(try await eventually(within: .seconds(20)) {
-            let status = try await cluster.policy("x", "web").status
-            return status?.nodes?.count == 2 && status?.conditions?.last?.status == .true
-        })
+        #expect(
+            try await eventually(within: .seconds(20)) {
+                let status = try await cluster.policy("x", "web").status
+                return status?.nodes?.count == 2 && status?.conditions?.last?.status == .true
+            })
         let status = try #require(try await cluster.policy("x", "web").status)
         let nodes = Dictionary(uniqueKeysWithValues: (status.nodes ?? []).map { ($0.name, $0) })
         #expect(nodes["node-a"]?.selectedPods == 1)
@@ -121,7 +128,9 @@ struct ClusterAgentTests {
         #expect(try !c.canConnect(to: b.address, port: 80, timeout: 0.3))
 
         // A spec change (namespace z admitted) is enforced within a second and reported with the new generation.
-        try await cluster.patch(BulwarkPolicy.self, "x", "web", #"""
+        try await cluster.patch(
+            BulwarkPolicy.self, "x", "web",
+            #"""
             {"spec":{"ingress":[{"from":[{"podSelector":{}},
               {"namespaceSelector":{"matchLabels":{"team":"trusted"}}}],"ports":[{"protocol":"TCP","port":80}]}]}}
             """#)
@@ -129,12 +138,15 @@ struct ClusterAgentTests {
         // A namespace label change brings z in.
         try await cluster.patch(Namespace.self, nil, "z", #"{"metadata":{"labels":{"team":"trusted"}}}"#)
         #expect(try await eventually(within: .seconds(1)) { try c.canConnect(to: b.address, port: 80, timeout: 0.2) })
-        #expect(try await eventually(within: .seconds(5)) {
-            try await cluster.policy("x", "web").status?.nodes?.allSatisfy { $0.observedGeneration == 2 } == true
-        })
+        #expect(
+            try await eventually(within: .seconds(5)) {
+                try await cluster.policy("x", "web").status?.nodes?.allSatisfy { $0.observedGeneration == 2 } == true
+            })
 
         // A pod label change: a NetworkPolicy admits app=friend on 81; relabelling a brings it in.
-        try await cluster.create(NetworkPolicy.self, """
+        try await cluster.create(
+            NetworkPolicy.self,
+            """
             apiVersion: networking.k8s.io/v1
             kind: NetworkPolicy
             metadata: {name: friends, namespace: x}
@@ -146,7 +158,9 @@ struct ClusterAgentTests {
         #expect(try await eventually(within: .seconds(1)) { try a.canConnect(to: b.address, port: 81, timeout: 0.2) })
 
         // An invalid policy: Accepted=False with the field path, a Warning Event, and the valid ones keep working.
-        try await cluster.create(BulwarkPolicy.self, """
+        try await cluster.create(
+            BulwarkPolicy.self,
+            """
             apiVersion: bulwark.dev/v1alpha1
             kind: BulwarkPolicy
             metadata: {name: broken, namespace: x}
@@ -154,24 +168,27 @@ struct ClusterAgentTests {
               podSelector: {}
               ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [192.168.0.0/16]}}]}]
             """)
-        #expect(try await eventually(within: .seconds(10)) {
-            try await cluster.policy("x", "broken").status?.conditions?.first?.status == .false
-        })
+        #expect(
+            try await eventually(within: .seconds(10)) {
+                try await cluster.policy("x", "broken").status?.conditions?.first?.status == .false
+            })
         let rejected = try #require(try await cluster.policy("x", "broken").status?.conditions?.first)
         #expect(rejected.reason == "Invalid")
         #expect(rejected.message.contains("spec.ingress[0].from[0].ipBlock.except[0]"))
-        #expect(try await eventually(within: .seconds(5)) {
-            let events = try await cluster.client.api(Event.self, namespace: "x").list().items
-            return events.contains { $0.reason == "InvalidPolicy" && $0.regarding?.name == "broken" }
-        })
+        #expect(
+            try await eventually(within: .seconds(5)) {
+                let events = try await cluster.client.api(Event.self, namespace: "x").list().items
+                return events.contains { $0.reason == "InvalidPolicy" && $0.regarding?.name == "broken" }
+            })
         #expect(try a.canConnect(to: b.address, port: 80, timeout: 0.5))
         #expect(try !c.canConnect(to: b.address, port: 81, timeout: 0.3))
 
         // Deleting every policy that selects b lifts its isolation.
         for name in ["web", "broken"] { try await cluster.client.api(BulwarkPolicy.self, namespace: "x").delete(name) }
         try await cluster.client.api(NetworkPolicy.self, namespace: "x").delete("friends")
-        #expect(try await eventually(within: .seconds(1)) {
-            try c.canExchangeDatagram(with: b.address, port: 53, timeout: 0.2)
-        })
+        #expect(
+            try await eventually(within: .seconds(1)) {
+                try c.canExchangeDatagram(with: b.address, port: 53, timeout: 0.2)
+            })
     }
 }

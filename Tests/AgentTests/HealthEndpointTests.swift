@@ -57,7 +57,9 @@ import Testing
 }
 
 @Test func bindingAnInvalidAddressNamesTheAddress() {
-    #expect(throws: HTTPEndpointServer.Error.self) { try HTTPEndpointServer(address: "not-an-address") { _ in .init(status: 200, body: "") } }
+    #expect(throws: HTTPEndpointServer.Error.self) {
+        try HTTPEndpointServer(address: "not-an-address") { _ in .init(status: 200, body: "") }
+    }
     do {
         _ = try HTTPEndpointServer(address: "256.0.0.1:80") { _ in .init(status: 200, body: "") }
         Issue.record("expected an error")

@@ -30,7 +30,8 @@ struct StandaloneAgentTests {
 
     private static func policy(_ name: String, allowFromNamespaces: [String], port: Int) -> String {
         let peers = allowFromNamespaces.map {
-            "        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: \($0)}}\n          podSelector: {}"
+            "        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: \($0)}}\n"
+                + "          podSelector: {}"
         }.joined(separator: "\n")
         return """
             apiVersion: bulwark.dev/v1alpha1
@@ -47,14 +48,17 @@ struct StandaloneAgentTests {
     }
 
     @Test func folderPoliciesAreEnforcedFollowEditsAndReportStatus() async throws {
-        let a = try NetNSPod(), b = try NetNSPod(), c = try NetNSPod()
+        let a = try NetNSPod()
+        let b = try NetNSPod()
+        let c = try NetNSPod()
         try b.serve(tcp: [80, 81], udp: [53])
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let pinRoot = uniquePinRoot()
         defer { try? Datapath.removePins(at: pinRoot) }
 
-        let cluster = "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n"
+        let cluster =
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n"
             + "apiVersion: v1\nkind: Namespace\nmetadata: {name: z}\n---\n"
             + Self.pod("a", "x", a) + Self.pod("b", "x", b) + Self.pod("c", "z", c)
         try cluster.write(toFile: folder + "/cluster.yaml", atomically: true, encoding: .utf8)
@@ -95,14 +99,14 @@ struct StandaloneAgentTests {
 
         // An invalid policy is rejected alone, with the field path; the valid one keeps enforcing.
         try """
-            apiVersion: bulwark.dev/v1alpha1
-            kind: BulwarkPolicy
-            metadata: {name: broken, namespace: x}
-            spec:
-              podSelector: {}
-              ingress:
-                - ports: [{protocol: TCP, port: 70000}]
-            """.write(toFile: folder + "/broken.yaml", atomically: true, encoding: .utf8)
+        apiVersion: bulwark.dev/v1alpha1
+        kind: BulwarkPolicy
+        metadata: {name: broken, namespace: x}
+        spec:
+          podSelector: {}
+          ingress:
+            - ports: [{protocol: TCP, port: 70000}]
+        """.write(toFile: folder + "/broken.yaml", atomically: true, encoding: .utf8)
         let brokenStatus = folder + "/status/bulwarkpolicy.x.broken.yaml"
         #expect(await eventually(within: .seconds(2)) { FileManager.default.fileExists(atPath: brokenStatus) })
         let broken = try #require(try YAML.parseAll(contentsOf: brokenStatus).first?.value["status"])

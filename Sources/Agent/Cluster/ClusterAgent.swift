@@ -108,7 +108,10 @@ private final class Engine: Sendable {
     let logger: Logger
     static let syncKey = "node"
 
-    init(options: ClusterAgent.Options, client: KubeClient, datapath: Datapath, reconciler: NodeReconciler, logger: Logger) {
+    init(
+        options: ClusterAgent.Options, client: KubeClient, datapath: Datapath, reconciler: NodeReconciler,
+        logger: Logger
+    ) {
         self.options = options
         self.client = client
         self.datapath = datapath

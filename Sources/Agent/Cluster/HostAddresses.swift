@@ -1,7 +1,7 @@
 import DataplaneModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The addresses of this host's interfaces, which get the `host` identity.

@@ -54,7 +54,8 @@ public actor LeaderStatusReporter {
             } catch {
                 succeeded = false
                 logger.warning(
-                    "writing policy status failed; will retry", metadata: ["policy": "\(policy.key)", "error": "\(error)"])
+                    "writing policy status failed; will retry",
+                    metadata: ["policy": "\(policy.key)", "error": "\(error)"])
             }
         }
         await warnAboutInvalidPolicies()
@@ -72,12 +73,17 @@ public actor LeaderStatusReporter {
             let gone = nodes.enumerated().filter { !liveNodes.contains($0.element.name) }.reversed()
             if !gone.isEmpty {
                 let operations = try gone.flatMap { index, entry in
-                    [try JSONPatchOperation.test("/status/nodes/\(index)/name", entry.name),
-                     try JSONPatchOperation.remove("/status/nodes/\(index)")]
+                    [
+                        try JSONPatchOperation.test("/status/nodes/\(index)/name", entry.name),
+                        try JSONPatchOperation.remove("/status/nodes/\(index)"),
+                    ]
                 }
                 _ = try await api.patch(reference.name, .json(operations), subresource: .status)
-                logger.info("removed status of departed nodes", metadata: [
-                    "policy": "\(reference)", "nodes": "\(gone.map(\.element.name))"])
+                logger.info(
+                    "removed status of departed nodes",
+                    metadata: [
+                        "policy": "\(reference)", "nodes": "\(gone.map(\.element.name))",
+                    ])
             }
         }
         let live = liveNodes.isEmpty ? nodes : nodes.filter { liveNodes.contains($0.name) }
@@ -85,8 +91,9 @@ public actor LeaderStatusReporter {
             generation: generation, result: results[reference], nodes: live, expectedNodes: liveNodes,
             previous: policy.status?.conditions)
         let current = policy.status
-        guard current?.observedGeneration != summary.observedGeneration || current?.conditions != summary.conditions
-            || current?.selectedPods != summary.selectedPods
+        guard
+            current?.observedGeneration != summary.observedGeneration || current?.conditions != summary.conditions
+                || current?.selectedPods != summary.selectedPods
         else { return }
         _ = try await api.apply(
             reference.name, configuration: LeaderStatusConfiguration(reference, summary),

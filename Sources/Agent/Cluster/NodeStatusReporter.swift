@@ -26,7 +26,8 @@ public actor NodeStatusReporter {
     /// Applies the entries that differ from what the cached objects carry; returns how many were written.
     /// - Returns: the number of status writes, and whether any failed (the caller retries later).
     @discardableResult
-    public func report(_ outcome: ReconcileOutcome, policies: Store<BulwarkPolicy>) async -> (writes: Int, failed: Bool) {
+    public func report(_ outcome: ReconcileOutcome, policies: Store<BulwarkPolicy>) async -> (writes: Int, failed: Bool)
+    {
         var writes = 0
         var failed = false
         for (reference, _) in outcome.compiled.policies where reference.kind == .bulwarkPolicy {

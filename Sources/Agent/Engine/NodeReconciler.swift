@@ -1,5 +1,5 @@
-import DataplaneModel
 import Datapath
+import DataplaneModel
 import KubeModel
 import Logging
 import PolicyCompiler
@@ -159,6 +159,7 @@ private struct ClusterObjectKeys {
     init(_ objects: ClusterObjects) {
         pods = Set(objects.pods.map(\.key))
         namespaces = Set(objects.namespaces.map(\.metadata.name))
-        policies = Set(objects.networkPolicies.map(PolicyReference.init) + objects.bulwarkPolicies.map(PolicyReference.init))
+        policies = Set(
+            objects.networkPolicies.map(PolicyReference.init) + objects.bulwarkPolicies.map(PolicyReference.init))
     }
 }

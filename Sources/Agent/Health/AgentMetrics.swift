@@ -34,8 +34,10 @@ public final class AgentMetrics: Sendable {
         reconcileFailure = registry.makeCounter(descriptor: Self.reconcileTotal, labels: [("result", "error")])
         reconcileDuration = registry.makeDurationHistogram(
             descriptor: Self.name("reconcile_duration", "seconds", "Time to compile and program the datapath."),
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)])
+            buckets: [
+                .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+            ])
         programmedEntries = registry.makeGauge(
             descriptor: Self.name("programmed_entries", "", "Policy map entries currently programmed on this node."))
         mapOperations = registry.makeCounter(

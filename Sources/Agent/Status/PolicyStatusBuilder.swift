@@ -46,7 +46,8 @@ public enum PolicyStatusBuilder {
             : condition(
                 acceptedCondition, .false, "Invalid",
                 (result?.errors ?? []).map(\.description).joined(separator: "; "), generation, previous, now)
-        let stale = (nodes.filter { ($0.observedGeneration ?? 0) < generation }.map(\.name)
+        let stale =
+            (nodes.filter { ($0.observedGeneration ?? 0) < generation }.map(\.name)
             + expectedNodes.subtracting(nodes.map(\.name))).sorted()
         let failing = nodes.filter { $0.error != nil && accepted }.map(\.name).sorted()
         let programmed: Condition =

@@ -47,7 +47,8 @@ public final class StatusFileWriter {
     static func summaryLine(_ reference: PolicyReference, _ status: BulwarkPolicyStatus) -> String {
         let conditions = (status.conditions ?? []).map { "\($0.type)=\($0.status.rawValue)" }.joined(separator: " ")
         let entry = status.nodes?.first
-        var line = "\(reference): \(conditions) selectedPods=\(status.selectedPods ?? 0)"
+        var line =
+            "\(reference): \(conditions) selectedPods=\(status.selectedPods ?? 0)"
             + " entries=\(entry?.programmedEntries ?? 0)"
         if let error = entry?.error { line += " error=\"\(error)\"" }
         return line
@@ -59,9 +60,13 @@ public final class StatusFileWriter {
             JSONObject([
                 ("apiVersion", .string(apiVersion)),
                 ("kind", .string(reference.kind.rawValue)),
-                ("metadata", .object(JSONObject([
-                    ("name", .string(reference.name)), ("namespace", .string(reference.namespace)),
-                ]))),
+                (
+                    "metadata",
+                    .object(
+                        JSONObject([
+                            ("name", .string(reference.name)), ("namespace", .string(reference.namespace)),
+                        ]))
+                ),
                 ("status", try JSONValueEncoder().encode(status)),
             ]))
         return YAML.emit(object)
