@@ -97,5 +97,6 @@ let package = Package(
         .testTarget(name: "DatapathTests", dependencies: ["Datapath", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeModel", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeModel", "BulwarkTesting"], swiftSettings: strict),
+        .testTarget(name: "DeploymentTests", dependencies: ["YAML", "BulwarkTesting"], swiftSettings: strict),
     ]
 )

@@ -126,7 +126,14 @@ public final class TestAPIServer: @unchecked Sendable {  // Process is not Senda
                 throw TestAPIServerError(message: "generating the test PKI failed")
             }
             path = directory
+            atexit { TestAPIServer.removeSharedPKI() }
             return directory
+        }
+    }
+
+    private static func removeSharedPKI() {
+        if let path = pki.withLock({ $0 }) {
+            try? FileManager.default.removeItem(atPath: path)
         }
     }
 }

@@ -11,7 +11,9 @@ public struct TestConfigMap: KubeResource, Equatable {
     public var metadata: ObjectMeta
     public var data: [String: String]?
 
-    public init(name: String, namespace: String? = nil, labels: [String: String]? = nil, data: [String: String]? = nil) {
+    public init(
+        name: String, namespace: String? = nil, labels: [String: String]? = nil, data: [String: String]? = nil
+    ) {
         metadata = ObjectMeta(name: name, namespace: namespace, labels: labels)
         self.data = data
     }

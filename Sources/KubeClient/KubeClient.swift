@@ -60,7 +60,7 @@ public final class KubeClient: Sendable {
 
     func decode<R: Decodable>(_ type: R.Type, from body: Data) throws -> R {
         do {
-            return try JSONDecoder().decode(R.self, from: body)
+            return try SkippingJSONDecoder().decode(R.self, from: body)
         } catch {
             throw KubeError.decoding("\(R.self): \(error)")
         }

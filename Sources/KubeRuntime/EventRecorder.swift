@@ -76,6 +76,9 @@ public final class EventRecorder: Sendable {
         }
         let event = try await create(key)
         recorded.withLock { recorded in
+            if recorded.count >= 4096 {
+                recorded = recorded.filter { $0.value.last.duration(to: now) < aggregationWindow }
+            }
             recorded[key] = Recorded(name: event.metadata.name, namespace: event.metadata.namespace ?? "default",
                                      count: 1, last: now)
         }

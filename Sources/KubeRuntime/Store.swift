@@ -94,10 +94,11 @@ public final class Store<T: KubeResource>: Sendable {
                 for (key, old) in state.objects where fresh[key] == nil {
                     changes.append(.deleted(old))
                 }
-                for (key, new) in fresh where state.objects[key]?.metadata.resourceVersion != new.metadata.resourceVersion
-                    || state.objects[key] == nil
-                {
-                    changes.append(.applied(new))
+                for (key, new) in fresh {
+                    let old = state.objects[key]
+                    if old == nil || old?.metadata.resourceVersion != new.metadata.resourceVersion {
+                        changes.append(.applied(new))
+                    }
                 }
                 state.objects = fresh
                 rebuildIndexes(&state)

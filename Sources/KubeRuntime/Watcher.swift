@@ -48,7 +48,9 @@ public struct Watcher<T: KubeResource>: AsyncSequence, Sendable {
     let config: WatcherConfig
     let logger: Logger
 
-    public init(api: Api<T>, config: WatcherConfig = WatcherConfig(), logger: Logger = Logger(label: "bulwark.watcher")) {
+    public init(
+        api: Api<T>, config: WatcherConfig = WatcherConfig(), logger: Logger = Logger(label: "bulwark.watcher")
+    ) {
         self.api = api
         self.config = config
         self.logger = logger
@@ -61,8 +63,11 @@ public struct Watcher<T: KubeResource>: AsyncSequence, Sendable {
     enum State {
         /// Nothing known: the next step starts a list.
         case empty
-        /// Listing: `pending` items of the fetched page still to emit, then the page after `next`.
-        case initPage(next: PageCursor, resourceVersion: String?, pending: ArraySlice<T>)
+        /// Listing: `pending` items of the fetched page still to emit, then the page at `next`, which `prefetch`
+        /// may already be fetching (the next page travels while this one is consumed).
+        case initPage(
+            next: PageCursor, resourceVersion: String?, pending: ArraySlice<T>,
+            prefetch: Task<ObjectList<T>, any Error>?)
         /// Listed (or the watch ended): the next step opens a watch from `resourceVersion`.
         case initListed(resourceVersion: String)
         case watching(resourceVersion: String, events: WatchStream<T>.AsyncIterator)
@@ -99,32 +104,41 @@ public struct Watcher<T: KubeResource>: AsyncSequence, Sendable {
         mutating func step() async -> WatcherEvent<T>? {
             switch state {
             case .empty:
-                state = .initPage(next: .first, resourceVersion: nil, pending: [])
+                state = .initPage(next: .first, resourceVersion: nil, pending: [], prefetch: nil)
                 return .initStart
 
-            case .initPage(let next, let resourceVersion, var pending):
+            case .initPage(let next, let resourceVersion, var pending, let prefetch):
                 if let object = pending.popFirst() {
-                    state = .initPage(next: next, resourceVersion: resourceVersion, pending: pending)
+                    state = .initPage(next: next, resourceVersion: resourceVersion, pending: pending,
+                                      prefetch: prefetch)
                     return .initObject(object)
                 }
                 if case .done = next, let resourceVersion {
                     state = .initListed(resourceVersion: resourceVersion)
                     return .initDone
                 }
-                var options = ListOptions(labelSelector: config.labelSelector, fieldSelector: config.fieldSelector,
-                                          limit: config.pageSize)
-                if case .token(let token) = next { options.continueToken = token }
                 do {
-                    let page = try await api.list(options)
+                    let page: ObjectList<T>
+                    if let prefetch {
+                        page = try await prefetch.value
+                    } else {
+                        page = try await api.list(listOptions(next))
+                    }
                     backoff.reset()
-                    state = .initPage(next: page.continueToken.map { .token($0) } ?? .done,
-                                      resourceVersion: resourceVersion ?? page.resourceVersion,
-                                      pending: page.items[...])
+                    let following: PageCursor = page.continueToken.map { .token($0) } ?? .done
+                    var nextFetch: Task<ObjectList<T>, any Error>?
+                    if case .token = following {
+                        let (api, options) = (api, listOptions(following))
+                        nextFetch = Task { try await api.list(options) }
+                    }
+                    state = .initPage(next: following, resourceVersion: resourceVersion ?? page.resourceVersion,
+                                      pending: page.items[...], prefetch: nextFetch)
                 } catch KubeError.gone {
                     logger.info("continue token expired during the list; listing again", metadata: meta)
                     state = .empty
                 } catch {
                     await pause(after: error, "listing")
+                    state = .initPage(next: next, resourceVersion: resourceVersion, pending: [], prefetch: nil)
                 }
                 return nil
 
@@ -161,9 +175,17 @@ public struct Watcher<T: KubeResource>: AsyncSequence, Sendable {
 
         private var meta: Logger.Metadata { ["resource": "\(T.plural)"] }
 
+        private func listOptions(_ cursor: PageCursor) -> ListOptions {
+            var options = ListOptions(labelSelector: config.labelSelector, fieldSelector: config.fieldSelector,
+                                      limit: config.pageSize)
+            if case .token(let token) = cursor { options.continueToken = token }
+            return options
+        }
+
         private mutating func pause(after error: any Error, _ what: String) async {
             let delay = backoff.next()
-            logger.warning("\(what) \(T.plural) failed; retrying in \(delay)", metadata: meta.merging(
+            let milliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+            logger.warning("\(what) \(T.plural) failed; retrying in \(milliseconds) ms", metadata: meta.merging(
                 ["error": "\(error)"]) { $1 })
             try? await Task.sleep(for: delay)
         }

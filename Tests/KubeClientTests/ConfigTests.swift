@@ -73,6 +73,25 @@ private let pemStub = Data("-----BEGIN CERTIFICATE-----\n".utf8).base64EncodedSt
         #expect(runs == 1)
     }
 
+    @Test func execPluginClientCertificateIsUsedForTLS() async throws {
+        let server = try TestAPIServer.start()
+        defer { server.close() }
+        let script = "\(server.directory)/cert-plugin.py"
+        let status: [String: String] = [
+            "clientCertificateData": String(decoding: server.clientCertificate, as: UTF8.self),
+            "clientKeyData": String(decoding: server.clientKey, as: UTF8.self),
+        ]
+        let credential: [String: Any] = [
+            "apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", "status": status,
+        ]
+        try JSONSerialization.data(withJSONObject: credential).write(to: URL(fileURLWithPath: "\(script).json"))
+        try Data("#!/bin/sh\ncat '\(script).json'\n".utf8).write(to: URL(fileURLWithPath: script))
+        chmod(script, 0o755)
+        let path = try server.writeKubeconfig(auth: .exec(command: script, arguments: []))
+        _ = try await KubeClient(config: ClientConfig.kubeconfig(paths: [path])).api(TestConfigMap.self).list()
+        #expect(try lastUser(server) == "kubernetes-admin")
+    }
+
     @Test func inClusterConfigUsesTheServiceAccount() async throws {
         let server = try TestAPIServer.start()
         defer { server.close() }

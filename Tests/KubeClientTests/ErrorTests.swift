@@ -28,7 +28,8 @@ import Testing
     @Test func invalidObjectCarriesFieldCauses() async throws {
         let server = try TestAPIServer.start()
         defer { server.close() }
-        let error = await kubeError { _ = try await server.client().api(TestConfigMap.self).create(TestConfigMap(name: "Bad_Name")) }
+        let maps = server.client().api(TestConfigMap.self)
+        let error = await kubeError { _ = try await maps.create(TestConfigMap(name: "Bad_Name")) }
         guard case .invalid(let status) = error else { Issue.record("got \(String(describing: error))"); return }
         #expect(status.message?.hasPrefix(#"ConfigMap "Bad_Name" is invalid: metadata.name"#) == true)
         #expect(error?.causes.first?.field == "metadata.name")
@@ -64,7 +65,8 @@ import Testing
         let page = try await maps.list(ListOptions(limit: 1))
         _ = try await maps.create(TestConfigMap(name: "later"))
         try server.command("compact")
-        let error = await kubeError { _ = try await maps.list(ListOptions(limit: 1, continueToken: page.continueToken)) }
+        let stale = ListOptions(limit: 1, continueToken: page.continueToken)
+        let error = await kubeError { _ = try await maps.list(stale) }
         guard case .gone(let status) = error else { Issue.record("got \(String(describing: error))"); return }
         #expect(status.message?.contains("continue parameter is too old") == true)
     }

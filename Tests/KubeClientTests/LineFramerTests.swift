@@ -52,7 +52,8 @@ import Testing
     @Test func aFiveMegabyteEventAcrossSmallChunksIsOneLine() throws {
         let big = "{\"pad\":\"" + String(repeating: "x", count: 5 << 20) + "\"}"
         let bytes = Array((big + "\n").utf8)
-        let chunks = stride(from: 0, to: bytes.count, by: 16_384).map { Array(bytes[$0..<min($0 + 16_384, bytes.count)]) }
+        let chunks = stride(from: 0, to: bytes.count, by: 16_384)
+            .map { Array(bytes[$0..<min($0 + 16_384, bytes.count)]) }
         var framer = LineFramer()
         let lines = try frame(chunks, framer: &framer)
         #expect(lines.count == 1)

@@ -21,9 +21,13 @@ import Testing
         let b = LeaderElector(client: client, config: config("candidate-b", release: false))
         let leadingA = Atomic<Int>(0)
         let leadingB = Atomic<Int>(0)
-        let taskA = Task { await a.run { leadingA.add(1, ordering: .relaxed); try? await Task.sleep(for: .seconds(60)) } }
+        let taskA = Task {
+            await a.run { leadingA.add(1, ordering: .relaxed); try? await Task.sleep(for: .seconds(60)) }
+        }
         try await Task.sleep(for: .milliseconds(500))
-        let taskB = Task { await b.run { leadingB.add(1, ordering: .relaxed); try? await Task.sleep(for: .seconds(60)) } }
+        let taskB = Task {
+            await b.run { leadingB.add(1, ordering: .relaxed); try? await Task.sleep(for: .seconds(60)) }
+        }
         defer { taskB.cancel() }
 
         try await Task.sleep(for: .seconds(2.5))
@@ -40,7 +44,9 @@ import Testing
         }
         let takeover = stopped.duration(to: .now)
         #expect(b.isLeader)
-        #expect(takeover <= .seconds(2) + .milliseconds(700), "took \(takeover); lease duration is 2 s")
+        // Expiry is observed by the local clock: lease duration plus at most one retry period, plus slack for a
+        // loaded CI machine.
+        #expect(takeover <= .seconds(3), "took \(takeover); lease duration is 2 s")
         let after = try await client.api(Lease.self, namespace: "default").get("bulwark-controller")
         #expect(after.spec?.holderIdentity == "candidate-b")
         #expect(after.spec?.leaseTransitions == 1)

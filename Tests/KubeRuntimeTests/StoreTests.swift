@@ -24,7 +24,10 @@ import Testing
 
     @Test func relistSwapReportsVanishedObjectsAsDeleted() {
         let store = Store<TestConfigMap>()
-        for event: WatcherEvent<TestConfigMap> in [.initStart, .initObject(map("a")), .initObject(map("b")), .initDone] {
+        let initial: [WatcherEvent<TestConfigMap>] = [
+            .initStart, .initObject(map("a")), .initObject(map("b")), .initDone,
+        ]
+        for event in initial {
             store.apply(event)
         }
         store.apply(.initStart)

@@ -16,7 +16,8 @@ extension ClientConfig {
             return try Self.kubeconfig(paths: [kubeconfig], context: context)
         }
         if let list = environment["KUBECONFIG"], !list.isEmpty {
-            let paths = list.split(separator: ":").map(String.init).filter { FileManager.default.fileExists(atPath: $0) }
+            let paths = list.split(separator: ":").map(String.init)
+                .filter { FileManager.default.fileExists(atPath: $0) }
             guard !paths.isEmpty else {
                 throw ConfigurationError(source: "KUBECONFIG", field: "", problem: "none of \(list) exists")
             }
@@ -95,7 +96,8 @@ private struct KubeconfigEntries {
                     throw ConfigurationError(source: source, field: "\(field).name", problem: "missing")
                 }
                 guard let body = item[inner]?.objectValue else {
-                    throw ConfigurationError(source: source, field: "\(field).\(inner)", problem: "missing or not a mapping")
+                    throw ConfigurationError(source: source, field: "\(field).\(inner)",
+                                             problem: "missing or not a mapping")
                 }
                 let entry = Entry(file: path, folder: folder, field: "\(field).\(inner)", values: body)
                 switch list {

@@ -65,8 +65,10 @@ let transferHeader: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, Unsa
     return size * count
 }
 
-let transferProgress: @convention(c) (UnsafeMutableRawPointer?, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> Int32 = {
-    context, _, _, _, _ in
+typealias ProgressCallback = @convention(c) (UnsafeMutableRawPointer?, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
+    -> Int32
+
+let transferProgress: ProgressCallback = { context, _, _, _, _ in
     guard let context else { return 0 }
     return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().isCancelled ? 1 : 0
 }

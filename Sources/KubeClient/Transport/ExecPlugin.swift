@@ -34,7 +34,8 @@ enum ExecPlugin {
         do {
             try process.run()
         } catch {
-            throw .credentials("exec plugin \(config.command): \(error)" + (config.installHint.map { " (\($0))" } ?? ""))
+            let hint = config.installHint.map { " (\($0))" } ?? ""
+            throw .credentials("exec plugin \(config.command): \(error)\(hint)")
         }
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()

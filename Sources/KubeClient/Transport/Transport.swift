@@ -9,8 +9,11 @@ struct HTTPRequest: Sendable {
     var url: String
     var contentType: String?
     var body: Data?
-    /// Streaming requests (watches) have no overall time limit; the server's `timeoutSeconds` ends them.
+    /// Streaming requests (watches) are not limited by the client's request timeout.
     var streaming = false
+    /// Overrides the client's request timeout (a watch allows its `timeoutSeconds` plus a margin, so a connection
+    /// that died silently is noticed).
+    var timeout: Duration?
 }
 
 struct HTTPResponse: Sendable {
@@ -120,8 +123,8 @@ final class Transport: Sendable {
         try handle.set(CURLOPT_NOSIGNAL, 1, "CURLOPT_NOSIGNAL")
         try handle.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS), "CURLOPT_HTTP_VERSION")
         try handle.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(config.connectTimeout), "CURLOPT_CONNECTTIMEOUT_MS")
-        if !request.streaming {
-            try handle.set(CURLOPT_TIMEOUT_MS, milliseconds(config.timeout), "CURLOPT_TIMEOUT_MS")
+        if let timeout = request.timeout ?? (request.streaming ? nil : config.timeout) {
+            try handle.set(CURLOPT_TIMEOUT_MS, milliseconds(timeout), "CURLOPT_TIMEOUT_MS")
         }
         try handle.set(CURLOPT_TCP_KEEPALIVE, 1, "CURLOPT_TCP_KEEPALIVE")
         try handle.set(CURLOPT_ACCEPT_ENCODING, string: "", "CURLOPT_ACCEPT_ENCODING")

@@ -24,8 +24,9 @@ extension Api {
             if let resourceVersion { query.append(("resourceVersion", resourceVersion)) }
             if let selector = options.labelSelector { query.append(("labelSelector", selector)) }
             if let selector = options.fieldSelector { query.append(("fieldSelector", selector)) }
-            let request = HTTPRequest(method: "GET", url: client.url(collectionPath(namespace: namespace), query: query),
-                                      streaming: true)
+            let url = client.url(collectionPath(namespace: namespace), query: query)
+            let request = HTTPRequest(method: "GET", url: url, streaming: true,
+                                      timeout: .seconds(options.timeoutSeconds + 30))
             let decoder = WatchDecoder<T>(continuation: continuation, resourceVersion: resourceVersion)
             do {
                 let response = try await client.transport.send(request) { decoder.consume($0) }

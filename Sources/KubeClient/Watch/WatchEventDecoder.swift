@@ -6,7 +6,7 @@ import KubeModel
 /// Used by `Api.watch` on its transfer thread; public so tools and benchmarks can replay recorded streams.
 public struct WatchEventDecoder<T: KubeResource> {
     private var framer: LineFramer
-    private let decoder = JSONDecoder()
+    private let decoder = SkippingJSONDecoder()
 
     /// - Parameter maxEventSize: Largest single event accepted (objects up to etcd's 1.5 MiB limit, with margin).
     public init(maxEventSize: Int = 64 << 20) {
@@ -21,7 +21,7 @@ public struct WatchEventDecoder<T: KubeResource> {
     ) throws {
         do {
             try framer.push(bytes) { line in
-                let decoded = try decoder.decode(WatchLine<T>.self, from: Data(line))
+                let decoded = try decoder.decode(WatchLine<T>.self, from: line)
                 switch decoded.content {
                 case .event(let event): try handler(event)
                 case .error(let status): throw KubeError(status: status)

@@ -14,7 +14,7 @@ Commands ({"cmd": ...}):
   down {"seconds": S}                        stop listening and drop all connections; come back after S seconds
   bookmarks {"interval": S}                  bookmark period of watches that allow them
   chunking {"size": N}                       write watch events in N-byte chunks (0: one chunk per event)
-  requests                                   recent requests (method, path, query, contentType, user)
+  requests                                   recent requests (method, path, query, contentType, user, peerPort)
   bulk {"group", "plural", "namespace", "template", "count"}   create many objects quickly (benchmarks)
 """
 import argparse

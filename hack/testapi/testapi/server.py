@@ -143,6 +143,7 @@ class Handler(BaseHTTPRequestHandler):
             user = self._user()
             with settings.lock:
                 settings.requests.append({"method": method, "path": url.path, "query": query, "user": user,
+                                          "peerPort": self.client_address[1],
                                           "contentType": self.headers.get("Content-Type", ""),
                                           "userAgent": self.headers.get("User-Agent", "")})
                 del settings.requests[:-500]
