@@ -45,8 +45,11 @@ struct StandaloneCommand: AsyncParsableCommand {
 
 /// Where a node's pinned BPF state and name file live; shared by every command that talks to a node's datapath.
 struct NodeOptions: ParsableArguments {
-    @Option(name: .customLong("bpf-root"), help: "BPF file system folder holding Bulwark's pinned maps and programs.")
-    var pinRoot: String = Datapath.defaultPinRoot
+    @Option(
+        name: .customLong("bpf-root"),
+        help: "BPF file system folder holding Bulwark's pinned maps and programs (default: $BULWARK_BPF_ROOT or /sys/fs/bpf/bulwark)."
+    )
+    var pinRoot: String = ProcessInfo.processInfo.environment["BULWARK_BPF_ROOT"] ?? Datapath.defaultPinRoot
 
     @Option(name: .long, help: "Folder where the agent writes names.json (pods, identities, rules).")
     var stateDir: String = "/run/bulwark"

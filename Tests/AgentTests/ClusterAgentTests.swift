@@ -78,7 +78,7 @@ struct ClusterAgentTests {
         try await cluster.createPod("bulwark-system", "bulwark-2", app: "agent", node: "node-b", address: "192.0.2.2")
         for name in ["bulwark-1", "bulwark-2"] {
             try await cluster.patch(
-                Pod.self, "bulwark-system", name, #"{"metadata":{"labels":{"app.kubernetes.io/name":"bulwark"}}}"#)
+                Pod.self, "bulwark-system", name, #"{"metadata":{"labels":{"app.kubernetes.io/name":"bulwark","app.kubernetes.io/component":"agent"}}}"#)
         }
         try await cluster.create(
             BulwarkPolicy.self,

@@ -33,7 +33,9 @@ public struct ClusterAgent: ServiceLifecycle.Service {
             nodeName: String, kubeconfig: String? = nil, context: String? = nil,
             pinRoot: String = Datapath.defaultPinRoot, bindAddress: String? = "0.0.0.0:9808",
             stateDirectory: String = "/run/bulwark", agentNamespace: String = "bulwark-system",
-            agentSelector: [String: String] = ["app.kubernetes.io/name": "bulwark"], identity: String? = nil,
+            agentSelector: [String: String] = [
+                "app.kubernetes.io/name": "bulwark", "app.kubernetes.io/component": "agent",
+            ], identity: String? = nil,
             resyncPeriod: Duration = .seconds(30)
         ) {
             self.nodeName = nodeName
