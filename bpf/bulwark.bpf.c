@@ -3,9 +3,11 @@
  *   from_container  host-veth TC ingress: packets leaving the pod  -> the pod's EGRESS policy
  *   to_container    host-veth TC egress:  packets entering the pod -> the pod's INGRESS policy
  *
- * Per packet: endpoint config by ifindex (unknown interface or no isolated direction: pass, nothing else looked up)
- * -> parse -> conntrack (live flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world)
- * and two policy LPM lookups -> verdict -> on pass, a conntrack entry so replies and later packets pass.
+ * Per packet: endpoint config by ifindex (unknown interface: pass, nothing else looked up) -> parse -> conntrack
+ * (live flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world), then per identity
+ * (exact; identity 0 only when the endpoint has wildcard entries) a selector hash lookup for the policy set and an
+ * LPM lookup of (set, protocol, port) -> verdict -> on pass, a conntrack entry so replies and later packets pass.
+ * A direction that is not isolated does no policy lookup.
  *
  * Documented rules:
  * - Non-IP frames (ARP, ...) pass. ICMPv6 neighbour discovery (types 133-137) passes: IPv6 needs it to work at all.
@@ -17,7 +19,9 @@
  *   dropped in an isolated direction (reason "fragment").
  * - Host identity: in the ingress direction, traffic from identity 1 (the node: kubelet probes) passes when no deny
  *   entry matches it, even under default deny; egress to the node follows policy like any peer.
- * - ICMP other than echo (errors, ...) has no conntrack: it is judged by policy as protocol ICMP/ICMPv6, port 0.
+ * - ICMP errors (unreachable/fragmentation needed, time exceeded, parameter problem; ICMPv6 1-4 incl. packet too big)
+ *   that quote a packet of a tracked flow of this endpoint pass as related traffic (path MTU discovery keeps working
+ *   for allowed connections); other ICMP is judged by policy as protocol ICMP/ICMPv6 with port 0.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -51,10 +55,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
     struct bulwark_endpoint *ep = bpf_map_lookup_elem(&bulwark_endpoints, &ifindex);
     if (!ep)
         return TC_ACT_OK;
+    /* Flows are tracked even where neither direction is isolated, so isolating a direction later keeps the
+     * replies of connections opened before (hitless: they were allowed before and are allowed after). */
     __u8 isolation = dir == BULWARK_DIR_INGRESS ? ep->ingress_isolation : ep->egress_isolation;
-    __u8 other = dir == BULWARK_DIR_INGRESS ? ep->egress_isolation : ep->ingress_isolation;
-    if (isolation == BULWARK_ISOLATION_NONE && other == BULWARK_ISOLATION_NONE)
-        return TC_ACT_OK;
 
     struct flow f = {};
     int parsed = parse_packet(skb, &f);
@@ -87,14 +90,29 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
         f.dport = ports->dport;
     }
 
+    if (!f.later_fragment && icmp_is_error(&f)) {
+        /* The quoted packet travelled the other way: sent by the pod for errors entering it, and vice versa. */
+        struct flow quoted = {};
+        if (parse_quoted(skb, &f, &quoted) == PARSE_OK && ct_tracked(&quoted)) {
+            struct bulwark_ct_key related = {};
+            ct_key_from(&related, ep->endpoint_id, dir ^ 1, &quoted);
+            struct bulwark_ct_value *flow = bpf_map_lookup_elem(&bulwark_conntrack, &related);
+            if (flow) {
+                stat_inc(BULWARK_STAT_CT_HIT);
+                count(flow->rule, BULWARK_VERDICT_ALLOW, skb->len);
+                return TC_ACT_OK;
+            }
+        }
+    }
+
     struct bulwark_ct_key ckey = {};
     ct_key_from(&ckey, ep->endpoint_id, dir, &f);
     int tracked = ct_tracked(&f);
     if (tracked) {
-        struct bulwark_ct_value *ct = ct_lookup(&ckey, dir, &f);
-        if (ct) {
+        __u32 flow_rule = 0;
+        if (ct_lookup(&ckey, dir, &f, &flow_rule)) {
             stat_inc(BULWARK_STAT_CT_HIT);
-            count(ct->rule, BULWARK_VERDICT_ALLOW, skb->len);
+            count(flow_rule, BULWARK_VERDICT_ALLOW, skb->len);
             goto pass;
         }
     }

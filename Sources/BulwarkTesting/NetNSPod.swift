@@ -32,8 +32,9 @@ public final class NetNSPod: @unchecked Sendable {
             try Self.sh("ip", "netns", "add", namespace)
             try Self.sh("ip", "link", "add", hostInterface, "type", "veth", "peer", "name", "eth0", "netns", namespace)
             try Self.sh("ip", "link", "set", hostInterface, "up")
-            try Self.sh("sysctl", "-qw", "net.ipv4.conf.\(hostInterface).forwarding=1",
-                        "net.ipv4.conf.\(hostInterface).proxy_arp=1", "net.ipv4.neigh.\(hostInterface).proxy_delay=0")
+            try Self.sh(
+                "sysctl", "-qw", "net.ipv4.conf.\(hostInterface).forwarding=1",
+                "net.ipv4.conf.\(hostInterface).proxy_arp=1", "net.ipv4.neigh.\(hostInterface).proxy_delay=0")
             try Self.sh("ip", "-n", namespace, "link", "set", "lo", "up")
             try Self.sh("ip", "-n", namespace, "link", "set", "eth0", "up")
             try Self.sh("ip", "-n", namespace, "addr", "add", "\(address)/32", "dev", "eth0")
@@ -74,7 +75,9 @@ public final class NetNSPod: @unchecked Sendable {
             "ip", "netns", "exec", namespace, "python3", "-c", PodProbeScripts.server,
             tcp.map(String.init).joined(separator: ","), udp.map(String.init).joined(separator: ","),
         ])
-        guard channel.readLine() == "ready" else { throw NetNSError(command: "echo server in \(namespace)", output: "") }
+        guard channel.readLine() == "ready" else {
+            throw NetNSError(command: "echo server in \(namespace)", output: "")
+        }
         lock.withLock { servers.append(channel) }
     }
 

@@ -1,5 +1,5 @@
-internal import CLibbpf
 internal import BPFShims
+internal import CLibbpf
 import Glibc
 
 /// One BPF map by file descriptor, with typed element access. `K` and `V` are the ABI header's C structs, so sizes
@@ -90,7 +90,8 @@ struct BPFMap {
             var count = UInt32(batch)
             let status = token.withUnsafeMutableBytes { input in
                 next.withUnsafeMutableBytes { output in
-                    bulwark_map_lookup_batch(fd, first ? nil : input.baseAddress, output.baseAddress, &keys, &values, &count)
+                    bulwark_map_lookup_batch(
+                        fd, first ? nil : input.baseAddress, output.baseAddress, &keys, &values, &count)
                 }
             }
             if first && (status == -EINVAL || status == -EOPNOTSUPP || status == -ENOTSUPP) { return nil }

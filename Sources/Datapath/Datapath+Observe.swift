@@ -38,7 +38,11 @@ public struct DatapathStatistics: Sendable, Hashable {
 
 /// One deny or audit decision, as reported by the ring buffer.
 public struct DatapathEvent: Sendable, Hashable {
-    public enum Reason: UInt8, Sendable { case policy = 0, malformed = 1, fragment = 2 }
+    public enum Reason: UInt8, Sendable {
+        case policy = 0
+        case malformed = 1
+        case fragment = 2
+    }
 
     /// Monotonic kernel time (CLOCK_MONOTONIC) in nanoseconds.
     public var timestampNanoseconds: UInt64
@@ -84,17 +88,24 @@ extension Datapath {
     /// Deny and audit events from the ring buffer, as they happen.
     ///
     /// A background thread polls the ring buffer; ending the iteration (or cancelling the consuming task) stops it.
-    /// Only one consumer should read at a time: the ring buffer hands each event out once.
+    /// Only one consumer should read at a time: the ring buffer hands each event out once. End the iteration before
+    /// dropping the `Datapath`: the polling thread keeps its own reference to the ring buffer until then.
     public func events() -> AsyncStream<DatapathEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: DatapathEvent.self, bufferingPolicy: .bufferingNewest(4096))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: DatapathEvent.self, bufferingPolicy: .bufferingNewest(4096))
         let stop = Atomic<Bool>(false)
         let box = Unmanaged.passRetained(EventSink(continuation))
-        guard let ring = ring_buffer__new(eventRing.fd, { context, data, size in
-            guard let context, let data, size >= MemoryLayout<bulwark_event>.size else { return 0 }
-            let raw = data.loadUnaligned(as: bulwark_event.self)
-            Unmanaged<EventSink>.fromOpaque(context).takeUnretainedValue().continuation.yield(DatapathEvent(raw))
-            return 0
-        }, box.toOpaque(), nil) else {
+        guard
+            let ring = ring_buffer__new(
+                eventRing.fd,
+                { context, data, size in
+                    guard let context, let data, size >= MemoryLayout<bulwark_event>.size else { return 0 }
+                    let raw = data.loadUnaligned(as: bulwark_event.self)
+                    Unmanaged<EventSink>.fromOpaque(context).takeUnretainedValue().continuation.yield(
+                        DatapathEvent(raw))
+                    return 0
+                }, box.toOpaque(), nil)
+        else {
             box.release()
             continuation.finish()
             return stream
@@ -142,7 +153,8 @@ extension DatapathEvent {
             direction: Direction(rawValue: raw.direction) ?? .ingress,
             verdict: DatapathVerdict(rawValue: raw.verdict) ?? .deny, reason: Reason(rawValue: raw.reason) ?? .policy,
             remoteIdentity: Identity(rawValue: raw.identity), rule: RuleID(rawValue: raw.rule), proto: raw.proto,
-            source: IPAddress(family: raw.family, bytes: source), destination: IPAddress(family: raw.family, bytes: destination),
+            source: IPAddress(family: raw.family, bytes: source),
+            destination: IPAddress(family: raw.family, bytes: destination),
             sourcePort: UInt16(bigEndian: raw.sport), destinationPort: UInt16(bigEndian: raw.dport))
     }
 }

@@ -5,15 +5,18 @@ extension Datapath {
     /// Makes the maps hold `desired`, changing only what differs from what they hold now.
     ///
     /// Hitless ordering (no packet that both the old and the new state allow is dropped, none that both deny passes):
-    /// 1. Each endpoint whose policy changes gets its whole new policy written into its *inactive* generation
-    ///    (`policy_epoch` in the endpoint config selects one of two per endpoint), then one atomic write of the
+    /// 0. Policy sets the new state needs and the maps lack are written first. Sets are immutable and shared by
+    ///    content, so nothing in use changes.
+    /// 1. Each endpoint whose policy changes gets its whole new selector generation written into its *inactive*
+    ///    epoch (`policy_epoch` in the endpoint config selects one of two per endpoint), then one atomic write of the
     ///    endpoint config flips generation and isolation together. A packet reads the config once, so it is judged
     ///    entirely by the old or entirely by the new policy; overlapping LPM folds never mix. New endpoints get their
     ///    policy before their config exists (until then their packets are not enforced, as before).
     /// 2. ipcache upserts, then ipcache deletions: with upserts first, every address matches either its old or its new
     ///    longest prefix, so it resolves to its old or its new identity, never to a third one.
     /// 3. Removed endpoints lose their config first (their packets pass as for any unknown interface), then entries.
-    /// 4. Old generations and orphans (entries of a generation no config points to) are deleted last.
+    /// 4. Old generations and orphans (selectors of a generation no config points to) are deleted, then policy sets
+    ///    no selector uses any more.
     ///
     /// Limitation: a remote address whose identity changes in the same update is, between steps 1 and 2, judged by
     /// its old identity against the new policy.
@@ -25,9 +28,12 @@ extension Datapath {
         lock.lock()
         defer { lock.unlock() }
         var report = ProgramReport()
-        let plan = try ProgramPlan(desired: desired, current: try readState(), report: &report)
-        try plan.checkCapacity(endpoints: endpoints, ipcache: ipcache, policy: policy)
-        report.mapOperations = try apply(plan)
+        let current = try readState()
+        let plan = try ProgramPlan(desired: desired, current: current, report: &report)
+        try plan.checkCapacity(endpoints: endpoints, ipcache: ipcache)
+        let layout = PolicyLayout(plan: plan, current: current)
+        try layout.checkCapacity(selectors: selectors, policy: policy, current: current)
+        report.mapOperations = try apply(plan, layout: layout)
         return report
     }
 
@@ -40,32 +46,41 @@ extension Datapath {
         for (key, value) in try ipcache.entries(as: (bulwark_ipcache_key.self, bulwark_ipcache_value.self)) {
             if let prefix = IPPrefix(ipcacheKey: key) { state.ipcache[prefix] = value.identity }
         }
-        for (key, value) in try policy.entries(as: (bulwark_policy_key.self, bulwark_policy_value.self)) {
-            let key = PolicyKey(key)
-            state.policy[key.endpoint, default: [:]][key.epoch, default: [:]][key.withEpoch(0)] = PolicyValue(value)
+        for (raw, value) in try policy.entries(as: (bulwark_policy_key.self, bulwark_policy_value.self)) {
+            let (set, key) = PortKey.from(raw)
+            state.sets[set, default: [:]][key] = PolicyValue(value)
+        }
+        for (raw, set) in try selectors.entries(as: (bulwark_selector_key.self, UInt32.self)) {
+            let selector = SelectorKey(raw)
+            state.selectors[selector] = set
+            guard let content = state.sets[set] else {
+                state.danglingSelectors.append(selector)
+                continue
+            }
+            for (port, value) in content {
+                let key = PolicyKey(selector: selector.withEpoch(0), port: port)
+                state.policy[selector.endpoint, default: [:]][selector.epoch, default: [:]][key] = value
+            }
         }
         return state
     }
 
-    private func apply(_ plan: ProgramPlan) throws -> Int {
+    private func apply(_ plan: ProgramPlan, layout: PolicyLayout) throws -> Int {
         var operations = 0
-        func write(_ keys: [PolicyKey: PolicyValue]) throws {
-            try policy.update(keys.map { ($0.key.raw, $0.value.raw) })
-            operations += keys.count
-        }
-        func erase(_ keys: [PolicyKey]) throws {
-            try policy.delete(keys.map(\.raw))
-            operations += keys.count
-        }
+        // 0. New policy sets.
+        let newSetKeys = layout.newSets.flatMap { set, content in content.map { ($0.key.raw(set: set), $0.value.raw) } }
+        try policy.update(newSetKeys)
+        operations += newSetKeys.count
         // 1. New generations, then the atomic flip per endpoint.
-        for change in plan.endpointChanges {
-            try erase(change.staleKeys)
-            try write(change.newKeys)
+        for (change, selection) in zip(plan.endpointChanges, layout.selections) {
+            try selectors.delete(selection.stale.map(\.raw))
+            try selectors.update(selection.writes.map { ($0.key.raw, $0.value) })
             try endpoints.update(change.ifindex, change.config.raw(ifindex: change.ifindex))
-            operations += 1
+            operations += selection.stale.count + selection.writes.count + 1
         }
         // 2. ipcache: upserts before deletions.
-        try ipcache.update(plan.ipcacheUpserts.map { ($0.key.ipcacheKey, bulwark_ipcache_value(identity: $0.value, pad: 0)) })
+        try ipcache.update(
+            plan.ipcacheUpserts.map { ($0.key.ipcacheKey, bulwark_ipcache_value(identity: $0.value, pad: 0)) })
         try ipcache.delete(plan.ipcacheRemovals.map(\.ipcacheKey))
         operations += plan.ipcacheUpserts.count + plan.ipcacheRemovals.count
         // 3. Removed endpoints: config first.
@@ -73,9 +88,10 @@ extension Datapath {
             try endpoints.delete(ifindex)
             operations += 1
         }
-        // 4. Old generations, entries of removed endpoints, orphans.
-        try erase(plan.finalDeletions)
-        return operations
+        // 4. Old generations, selectors of removed endpoints, orphans; then sets nobody selects.
+        try selectors.delete(layout.finalSelectorDeletions.map(\.raw))
+        try policy.delete(layout.unusedSetKeys.map { $0.key.raw(set: $0.set) })
+        return operations + layout.finalSelectorDeletions.count + layout.unusedSetKeys.count
     }
 }
 
@@ -83,8 +99,12 @@ extension Datapath {
 struct MapState {
     var endpoints: [UInt32: EndpointConfig] = [:]
     var ipcache: [IPPrefix: UInt32] = [:]
-    /// endpoint -> epoch -> keys (normalised to epoch 0) -> value
+    /// endpoint -> epoch -> keys (normalised to epoch 0) -> value, as selectors and sets resolve them
     var policy: [UInt32: [UInt8: [PolicyKey: PolicyValue]]] = [:]
+    var selectors: [SelectorKey: UInt32] = [:]
+    var sets: [UInt32: PortSet] = [:]
+    /// Selectors whose set is missing (left by a crash): deleted.
+    var danglingSelectors: [SelectorKey] = []
 
-    var policyCount: Int { policy.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } }
+    var policyKeyCount: Int { sets.values.reduce(0) { $0 + $1.count } }
 }

@@ -24,6 +24,7 @@ public final class Datapath: @unchecked Sendable {
     private let object: OpaquePointer
     let endpoints: BPFMap
     let ipcache: BPFMap
+    let selectors: BPFMap
     let policy: BPFMap
     let conntrack: BPFMap
     let fragments: BPFMap
@@ -44,7 +45,9 @@ public final class Datapath: @unchecked Sendable {
         bulwark_libbpf_install_logger()
         self.pinRoot = pinRoot
         let bytes = BPFObject.bytes
-        guard let object = bytes.withUnsafeBytes({ bulwark_object_open_mem($0.baseAddress, $0.count, "bulwark", pinRoot) })
+        guard
+            let object = bytes.withUnsafeBytes({ bulwark_object_open_mem($0.baseAddress, $0.count, "bulwark", pinRoot) }
+            )
         else {
             throw DatapathError.system(operation: "open BPF object", map: nil, key: nil, errno: errno)
         }
@@ -57,6 +60,7 @@ public final class Datapath: @unchecked Sendable {
         do {
             endpoints = try BPFMap(object: object, name: "bulwark_endpoints")
             ipcache = try BPFMap(object: object, name: "bulwark_ipcache")
+            selectors = try BPFMap(object: object, name: "bulwark_selectors")
             policy = try BPFMap(object: object, name: "bulwark_policy")
             conntrack = try BPFMap(object: object, name: "bulwark_conntrack")
             fragments = try BPFMap(object: object, name: "bulwark_fragments")

@@ -4,7 +4,9 @@ import DataplaneModel
 // Hashable Swift views of the ABI header's keys and values, for diffing. The C structs stay the one layout
 // definition: these types only convert to and from them.
 
-/// One key of the policy LPM trie: `prefixLength` 72 = any protocol, 80 = any port, 80 + k = a port block.
+/// One policy rule key as the diff sees it: endpoint, direction, generation and remote identity (the selector) plus
+/// the port prefix inside the selected set. `prefixLength` is the set-relative LPM length: 32 = any protocol,
+/// 40 = any port, 40 + k = a port block (see `bulwark_policy_key`).
 struct PolicyKey: Hashable, CustomStringConvertible {
     var endpoint: UInt32
     var identity: UInt32
@@ -14,8 +16,10 @@ struct PolicyKey: Hashable, CustomStringConvertible {
     var port: UInt16
     var prefixLength: Int
 
-    init(endpoint: UInt32, identity: UInt32, direction: Direction, epoch: UInt8, proto: UInt8, port: UInt16,
-         prefixLength: Int) {
+    init(
+        endpoint: UInt32, identity: UInt32, direction: Direction, epoch: UInt8, proto: UInt8, port: UInt16,
+        prefixLength: Int
+    ) {
         self.endpoint = endpoint
         self.identity = identity
         self.direction = direction
@@ -25,18 +29,17 @@ struct PolicyKey: Hashable, CustomStringConvertible {
         self.prefixLength = prefixLength
     }
 
-    init(_ raw: bulwark_policy_key) {
+    init(selector: SelectorKey, port: PortKey) {
         self.init(
-            endpoint: raw.endpoint, identity: raw.identity,
-            direction: Direction(rawValue: raw.dir_epoch & 1) ?? .ingress, epoch: raw.dir_epoch >> 1,
-            proto: raw.proto, port: UInt16(bigEndian: raw.dport), prefixLength: Int(raw.prefixlen))
+            endpoint: selector.endpoint, identity: selector.identity, direction: selector.direction,
+            epoch: selector.epoch, proto: port.proto, port: port.port, prefixLength: port.prefixLength)
     }
 
-    var raw: bulwark_policy_key {
-        bulwark_policy_key(
-            prefixlen: UInt32(prefixLength), endpoint: endpoint, identity: identity,
-            dir_epoch: direction.rawValue | epoch << 1, proto: proto, dport: port.bigEndian)
+    var selector: SelectorKey {
+        SelectorKey(endpoint: endpoint, identity: identity, direction: direction, epoch: epoch)
     }
+
+    var portKey: PortKey { PortKey(proto: proto, port: port, prefixLength: prefixLength) }
 
     func withEpoch(_ epoch: UInt8) -> PolicyKey {
         var copy = self
@@ -44,11 +47,77 @@ struct PolicyKey: Hashable, CustomStringConvertible {
         return copy
     }
 
+    var description: String { "\(selector) \(portKey)" }
+}
+
+/// Key of the selector hash: which policy set an endpoint applies to one remote identity in one direction.
+struct SelectorKey: Hashable, CustomStringConvertible {
+    var endpoint: UInt32
+    var identity: UInt32
+    var direction: Direction
+    var epoch: UInt8
+
+    init(endpoint: UInt32, identity: UInt32, direction: Direction, epoch: UInt8) {
+        self.endpoint = endpoint
+        self.identity = identity
+        self.direction = direction
+        self.epoch = epoch
+    }
+
+    init(_ raw: bulwark_selector_key) {
+        self.init(
+            endpoint: raw.endpoint, identity: raw.identity,
+            direction: Direction(rawValue: raw.dir_epoch & 1) ?? .ingress, epoch: raw.dir_epoch >> 1)
+    }
+
+    var raw: bulwark_selector_key {
+        var key = zeroed(bulwark_selector_key.self)
+        key.endpoint = endpoint
+        key.identity = identity
+        key.dir_epoch = direction.rawValue | epoch << 1
+        return key
+    }
+
+    func withEpoch(_ epoch: UInt8) -> SelectorKey {
+        var copy = self
+        copy.epoch = epoch
+        return copy
+    }
+
+    var description: String { "endpoint \(endpoint) \(direction) epoch \(epoch) identity \(identity)" }
+}
+
+/// A port prefix inside a policy set.
+struct PortKey: Hashable, CustomStringConvertible {
+    var proto: UInt8
+    var port: UInt16
+    var prefixLength: Int
+
+    func raw(set: UInt32) -> bulwark_policy_key {
+        var key = zeroed(bulwark_policy_key.self)
+        key.prefixlen = UInt32(prefixLength)
+        key.set_id = set
+        key.proto = proto
+        key.dport = (UInt8(port >> 8), UInt8(port & 0xFF))
+        return key
+    }
+
+    /// The set id and port prefix of an LPM key.
+    static func from(_ raw: bulwark_policy_key) -> (set: UInt32, key: PortKey) {
+        let port = UInt16(raw.dport.0) << 8 | UInt16(raw.dport.1)
+        return (raw.set_id, PortKey(proto: raw.proto, port: port, prefixLength: Int(raw.prefixlen)))
+    }
+
     var description: String {
-        let scope = prefixLength <= 72 ? "any" : prefixLength == 80 ? "\(proto)/any" : "\(proto)/\(port)/\(prefixLength - 80)"
-        return "endpoint \(endpoint) \(direction) epoch \(epoch) identity \(identity) \(scope)"
+        prefixLength <= Int(BULWARK_POLICY_PREFIX_SET)
+            ? "any"
+            : prefixLength == Int(BULWARK_POLICY_PREFIX_PROTO)
+                ? "proto \(proto)" : "proto \(proto) port \(port)/\(prefixLength - Int(BULWARK_POLICY_PREFIX_PROTO))"
     }
 }
+
+/// One folded policy set: the port rules of one identity, shared by every selector with the same content.
+typealias PortSet = [PortKey: PolicyValue]
 
 /// Folded flags and deciding rules of one policy key (see `BULWARK_POLICY_*` in the ABI header).
 struct PolicyValue: Hashable {
@@ -98,7 +167,8 @@ struct EndpointConfig: Hashable {
     static func wildcardFlags<Keys: Sequence>(of keys: Keys) -> UInt8 where Keys.Element == PolicyKey {
         var flags: UInt8 = 0
         for key in keys where key.identity == Identity.any.rawValue {
-            flags |= UInt8(key.direction == .ingress ? BULWARK_ENDPOINT_WILDCARD_INGRESS : BULWARK_ENDPOINT_WILDCARD_EGRESS)
+            flags |= UInt8(
+                key.direction == .ingress ? BULWARK_ENDPOINT_WILDCARD_INGRESS : BULWARK_ENDPOINT_WILDCARD_EGRESS)
         }
         return flags
     }

@@ -7,7 +7,8 @@ import DataplaneModel
 /// that matches it (deny beats allow). Prefixes of one identity are either nested or disjoint, so every entry that
 /// matches a packet covers the packet's longest-matching key; giving each key the union of all entries covering it
 /// makes the single longest match carry the whole answer. Port ranges become aligned power-of-two blocks
-/// (at most 30 per range), never one key per port, so lookup cost is two trie walks whatever the rule count.
+/// (at most 30 per range), never one key per port. Each identity's folded keys form a policy set; identical sets
+/// are stored once (see `SetInterner`), so the trie grows with distinct sets, not with endpoints times identities.
 enum PolicyFolding {
     /// Protocols an entry with ports but no protocol applies to.
     static let portProtocols: [L4Protocol] = [.tcp, .udp, .sctp]
@@ -46,13 +47,14 @@ enum PolicyFolding {
         return result
     }
 
-    /// The keys one entry covers: any protocol (/72), one protocol (/80), or protocol plus port blocks (/80+k).
+    /// The keys one entry covers: any protocol (/32), one protocol (/40), or protocol plus port blocks (/40+k).
     static func keys(of entry: PolicyEntry, endpoint: UInt32, direction: Direction, epoch: UInt8) -> [PolicyKey] {
         func key(_ proto: UInt8, _ port: UInt16, _ length: Int) -> PolicyKey {
-            PolicyKey(endpoint: endpoint, identity: entry.peer.rawValue, direction: direction, epoch: epoch,
-                      proto: proto, port: port, prefixLength: length)
+            PolicyKey(
+                endpoint: endpoint, identity: entry.peer.rawValue, direction: direction, epoch: epoch,
+                proto: proto, port: port, prefixLength: length)
         }
-        let fixed = Int(BULWARK_POLICY_PREFIX_FIXED)
+        let fixed = Int(BULWARK_POLICY_PREFIX_SET)
         let protoLength = Int(BULWARK_POLICY_PREFIX_PROTO)
         switch (entry.proto, entry.ports) {
         case (nil, nil):
@@ -70,11 +72,14 @@ enum PolicyFolding {
 
     /// Shorter prefixes that contain `key`: the any-protocol key and the protocol keys with fewer port bits.
     static func ancestors(of key: PolicyKey) -> [PolicyKey] {
-        let fixed = Int(BULWARK_POLICY_PREFIX_FIXED)
+        let fixed = Int(BULWARK_POLICY_PREFIX_SET)
         let protoLength = Int(BULWARK_POLICY_PREFIX_PROTO)
         guard key.prefixLength > fixed else { return [] }
-        var result = [PolicyKey(endpoint: key.endpoint, identity: key.identity, direction: key.direction,
-                                epoch: key.epoch, proto: 0, port: 0, prefixLength: fixed)]
+        var result = [
+            PolicyKey(
+                endpoint: key.endpoint, identity: key.identity, direction: key.direction,
+                epoch: key.epoch, proto: 0, port: 0, prefixLength: fixed)
+        ]
         var length = protoLength
         while length < key.prefixLength {
             let bits = length - protoLength

@@ -18,10 +18,10 @@ struct ProgramPlan {
     var ipcacheRemovals: [IPPrefix] = []
     var removedEndpoints: [UInt32] = []
     var finalDeletions: [PolicyKey] = []
-    private var currentCounts: (endpoints: Int, ipcache: Int, policy: Int) = (0, 0, 0)
+    private var currentCounts: (endpoints: Int, ipcache: Int) = (0, 0)
 
     init(desired: DesiredState, current: MapState, report: inout ProgramReport) throws {
-        currentCounts = (current.endpoints.count, current.ipcache.count, current.policyCount)
+        currentCounts = (current.endpoints.count, current.ipcache.count)
         let wanted = try Self.desiredEndpoints(desired, report: &report)
         for (ifindex, target) in wanted.sorted(by: { $0.key < $1.key }) {
             planEndpoint(ifindex, target: target, current: current, report: &report)
@@ -41,17 +41,8 @@ struct ProgramPlan {
         try planIPCache(desired.ipcache, current: current.ipcache, report: &report)
     }
 
-    /// Refuses to start when any map would overflow at its peak (old and new generations side by side).
-    func checkCapacity(endpoints: BPFMap, ipcache: BPFMap, policy: BPFMap) throws {
-        var count = currentCounts.policy
-        var peak = count
-        for change in endpointChanges {
-            count += change.newKeys.count - change.staleKeys.count
-            peak = max(peak, count)
-        }
-        if peak > policy.capacity {
-            throw DatapathError.mapFull(map: policy.name, capacity: policy.capacity, required: peak)
-        }
+    /// Refuses to start when the endpoint or ipcache map would overflow (policy maps: see `PolicyLayout`).
+    func checkCapacity(endpoints: BPFMap, ipcache: BPFMap) throws {
         let newEndpoints = endpointChanges.count { $0.config.epoch == 0 && $0.staleKeys.isEmpty }
         if currentCounts.endpoints + newEndpoints > endpoints.capacity {
             throw DatapathError.mapFull(
@@ -83,8 +74,9 @@ struct ProgramPlan {
             var keys: [PolicyKey: PolicyValue] = [:]
             for direction in Direction.allCases where endpoint.policy(direction).isolation != .none {
                 keys.merge(
-                    PolicyFolding.fold(endpoint: endpoint.ifindex, direction: direction,
-                                       policy: endpoint.policy(direction)),
+                    PolicyFolding.fold(
+                        endpoint: endpoint.ifindex, direction: direction,
+                        policy: endpoint.policy(direction)),
                     uniquingKeysWith: { first, _ in first })
             }
             let config = EndpointConfig(
@@ -102,8 +94,9 @@ struct ProgramPlan {
         guard let existing = current.endpoints[ifindex] else {
             // New endpoint: clear orphans of a crashed predecessor, write generation 0, then create the config.
             let stale = generations.flatMap { epoch, keys in keys.keys.map { $0.withEpoch(epoch) } }
-            endpointChanges.append(EndpointChange(
-                ifindex: ifindex, config: target.config, staleKeys: stale, newKeys: target.keys))
+            endpointChanges.append(
+                EndpointChange(
+                    ifindex: ifindex, config: target.config, staleKeys: stale, newKeys: target.keys))
             report.endpoints.added += 1
             report.policy.added += target.keys.count
             return

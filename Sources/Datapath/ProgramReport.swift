@@ -19,7 +19,8 @@ public struct ProgramReport: Sendable, Equatable, CustomStringConvertible {
     public var endpoints = Changes()
     /// Remote prefix -> identity entries.
     public var ipcache = Changes()
-    /// Policy LPM keys in the active generation of each endpoint (after folding, so one rule may be several keys).
+    /// Policy keys (endpoint, direction, identity, port prefix) of each endpoint's active generation, after folding
+    /// (one rule may be several keys) and before sharing (identical per-identity sets are stored once).
     public var policy = Changes()
     /// Kernel map writes and deletes performed, including the double-buffering of replaced generations.
     public var mapOperations = 0

@@ -10,16 +10,24 @@ enum TrafficBench {
     static let rules = 1_000
 
     static func run(seconds: Int, rounds: Int) throws {
-        let a = try NetNSPod(), b = try NetNSPod()
+        let a = try NetNSPod()
+        let b = try NetNSPod()
         try b.serve(tcp: [8080])
+        // The connection loop opens thousands of connections per sample: let the client reuse TIME_WAIT ports
+        // (per-namespace settings) so later samples do not slow down on port exhaustion.
+        try NetNSPod.sh(
+            "ip", "netns", "exec", a.namespace, "sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1",
+            "net.ipv4.ip_local_port_range=10000 65000")
         let iperf = try startIperfServer(in: b)
         defer { iperf.terminate() }
         Thread.sleep(forTimeInterval: 0.5)
         let fillers = (0..<(rules - 2)).map { ("10.214.\($0 / 250).\($0 % 250 + 1)", UInt16(10_000 + $0 % 5_000)) }
         let allowed = fillers + [(a.address, UInt16(5201)), (a.address, UInt16(8080))]
 
-        let names = ["no program (baseline)", "Bulwark, \(rules) rules", "iptables, \(rules) rules (linear chain)",
-                     "nftables, \(rules) rules (set lookup)"]
+        let names = [
+            "no program (baseline)", "Bulwark, \(rules) rules", "iptables, \(rules) rules (linear chain)",
+            "nftables, \(rules) rules (set lookup)",
+        ]
         var gbps = Array(repeating: [Double](), count: names.count)
         var rates = gbps
         func measure(_ index: Int) throws {
@@ -37,16 +45,22 @@ enum TrafficBench {
             try withIptables(b: b, allowed: allowed) { try measure(2) }
             try withNftables(b: b, allowed: allowed) { try measure(3) }
         }
-        print("\n## Veth throughput and connection rate (\(seconds) s per sample, median of \(rounds) interleaved rounds;"
-            + " A -> host routing -> B)")
-        print("| configuration | Gbit/s | vs baseline | samples Gbit/s | connections/s | vs baseline | samples conn/s |")
+        print(
+            "\n## Veth throughput and connection rate (\(seconds) s per sample, median of \(rounds) interleaved rounds;"
+                + " A -> host routing -> B)")
+        print(
+            "| configuration | Gbit/s | vs baseline | samples Gbit/s | connections/s | vs baseline | samples conn/s |")
         print("|---|---:|---:|---|---:|---:|---|")
-        let baseline = median(gbps[0]), baseRate = median(rates[0])
+        let baseline = median(gbps[0])
+        let baseRate = median(rates[0])
         for index in names.indices {
-            let g = median(gbps[index]), r = median(rates[index])
-            print("| \(names[index]) | \(format(g, 2)) | \(format(100 * g / baseline))% |"
-                + " \(gbps[index].map { format($0, 1) }.joined(separator: " ")) | \(format(r, 0)) |"
-                + " \(format(100 * r / baseRate))% | \(rates[index].map { format($0, 0) }.joined(separator: " ")) |")
+            let g = median(gbps[index])
+            let r = median(rates[index])
+            print(
+                "| \(names[index]) | \(format(g, 2)) | \(format(100 * g / baseline))% |"
+                    + " \(gbps[index].map { format($0, 1) }.joined(separator: " ")) | \(format(r, 0)) |"
+                    + " \(format(100 * r / baseRate))% | \(rates[index].map { format($0, 0) }.joined(separator: " ")) |"
+            )
         }
     }
 
@@ -56,7 +70,9 @@ enum TrafficBench {
         for (index, (address, port)) in allowed.enumerated() {
             let identity = Identity(rawValue: UInt32(10_000 + index))
             ipcache.append(IPCacheEntry(prefix: IPPrefix(host: IPAddress(address)!), identity: identity))
-            entries.append(PolicyEntry(peer: identity, proto: .tcp, ports: PortRange(port), rule: RuleID(rawValue: UInt32(index + 1))))
+            entries.append(
+                PolicyEntry(
+                    peer: identity, proto: .tcp, ports: PortRange(port), rule: RuleID(rawValue: UInt32(index + 1))))
         }
         // a's two rules share one address, so one identity: the later ipcache entry wins in a real compiler too.
         let aIdentity = ipcache.last!.identity
@@ -66,8 +82,9 @@ enum TrafficBench {
         let desired = DesiredState(
             endpoints: [
                 Endpoint(pod: "bench/a", addresses: [], identity: aIdentity, ifindex: a.ifindex),
-                Endpoint(pod: "bench/b", addresses: [], identity: Identity(rawValue: 9_999), ifindex: b.ifindex,
-                         ingress: DirectionPolicy(isolation: .enforce, entries: entries)),
+                Endpoint(
+                    pod: "bench/b", addresses: [], identity: Identity(rawValue: 9_999), ifindex: b.ifindex,
+                    ingress: DirectionPolicy(isolation: .enforce, entries: entries)),
             ],
             ipcache: ipcache)
         try datapath.program(desired)
@@ -118,7 +135,9 @@ enum TrafficBench {
         input.fileHandleForWriting.write(Data(script.utf8))
         try input.fileHandleForWriting.close()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw NetNSError(command: command.joined(separator: " "), output: "") }
+        guard process.terminationStatus == 0 else {
+            throw NetNSError(command: command.joined(separator: " "), output: "")
+        }
     }
 
     static func startIperfServer(in pod: NetNSPod) throws -> Process {
@@ -132,8 +151,9 @@ enum TrafficBench {
     }
 
     static func throughput(from a: NetNSPod, to b: NetNSPod, seconds: Int) throws -> Double {
-        let json = try NetNSPod.sh("ip", "netns", "exec", a.namespace, "iperf3", "-c", b.address, "-p", "5201",
-                                   "-t", "\(seconds)", "-J")
+        let json = try NetNSPod.sh(
+            "ip", "netns", "exec", a.namespace, "iperf3", "-c", b.address, "-p", "5201",
+            "-t", "\(seconds)", "-J")
         guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
             let end = object["end"] as? [String: Any], let received = end["sum_received"] as? [String: Any],
             let bits = received["bits_per_second"] as? Double
@@ -151,8 +171,9 @@ enum TrafficBench {
         """
 
     static func connectionRate(from a: NetNSPod, to b: NetNSPod, seconds: Int) throws -> Double {
-        let output = try NetNSPod.sh("ip", "netns", "exec", a.namespace, "python3", "-c", connectLoop, b.address,
-                                     "8080", "\(seconds)")
+        let output = try NetNSPod.sh(
+            "ip", "netns", "exec", a.namespace, "python3", "-c", connectLoop, b.address,
+            "8080", "\(seconds)")
         guard let rate = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw NetNSError(command: "connection loop", output: output)
         }

@@ -8,53 +8,85 @@ enum VerdictBench {
     static let pod = "10.0.0.1", peer = "10.0.1.1"
     static let peerIdentity = Identity(rawValue: 300)
 
+    /// One benchmark configuration, programmed on a datapath of its own.
+    struct Case {
+        var count: Int
+        var distinct: Bool
+        var datapath: Datapath
+        var keys: Int
+        var samples: [[Double]] = [[], [], [], []]
+    }
+
     static func run(repeatCount: UInt32) throws {
-        print("\n## Per-packet verdict cost (BPF_PROG_TEST_RUN, repeat \(repeatCount), median of 5)")
-        print("| policy entries | LPM keys | floor: ARP (endpoint lookup) ns | policy lookup only (ICMP error) ns |"
-            + " new connection (TCP SYN: policy + conntrack create) ns | established (conntrack hit) ns |")
-        print("|---:|---:|---:|---:|---:|---:|")
-        for count in [1, 1_000, 100_000] {
-            try withDatapath { datapath in
-                let allow = PolicyEntry(peer: peerIdentity, proto: .tcp, ports: PortRange(8080), rule: RuleID(rawValue: 1))
-                let allowICMP = PolicyEntry(peer: peerIdentity, proto: .icmp, rule: RuleID(rawValue: 3))
-                let desired = DesiredState(
-                    endpoints: [Endpoint(pod: "bench/pod", addresses: [IPAddress(pod)!], identity: Identity(rawValue: 500),
-                                         ifindex: 1, ingress: policy(count: count, extra: [allow, allowICMP]),
-                                         egress: DirectionPolicy(isolation: .enforce, entries: [PolicyEntry(peer: .any, rule: RuleID(rawValue: 2))]))],
-                    ipcache: [IPCacheEntry(prefix: IPPrefix("10.0.1.0/24")!, identity: peerIdentity)])
-                let report = try datapath.program(desired)
-                func cost(_ packet: [UInt8]) throws -> Double {
-                    median(try (0..<5).map { _ in
-                        let result = try datapath.testRun(.toContainer, packet: packet, repeat: repeatCount)
-                        precondition(result.passed, "benchmark packet must be allowed")
-                        return Double(result.nanoseconds)
-                    })
+        print("\n## Per-packet verdict cost (BPF_PROG_TEST_RUN, repeat \(repeatCount), median of 5 interleaved rounds)")
+        print(
+            "| policy entries | identities' rule shapes | policy keys | floor: ARP (endpoint lookup) ns |"
+                + " policy lookup only (ICMP timestamp, untracked) ns |"
+                + " new connection (TCP SYN: policy + conntrack create) ns | established (conntrack hit) ns |")
+        print("|---:|---|---:|---:|---:|---:|---:|")
+        let shapes = [(1, false), (1_000, false), (100_000, false), (1_000, true), (100_000, true)]
+        let roots = shapes.indices.map { "/sys/fs/bpf/bulwark-bench-\(getpid())-verdict\($0)" }
+        defer { for root in roots { try? Datapath.removePins(at: root) } }
+        var cases = try zip(shapes, roots).map { shape, root in
+            let datapath = try Datapath(pinRoot: root)
+            let report = try datapath.program(state(count: shape.0, distinct: shape.1))
+            // Open a flow from the pod so its inbound ACKs hit conntrack.
+            _ = try datapath.testRun(
+                .fromContainer, packet: tcp(from: pod, to: peer, sport: 8080, dport: 40001, flags: 0x02))
+            return Case(count: shape.0, distinct: shape.1, datapath: datapath, keys: report.policy.added)
+        }
+        let arp: [UInt8] =
+            [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, 2, 0x08, 0x06] + [UInt8](repeating: 0, count: 28)
+        let packets = [
+            arp, icmpTimestamp(from: peer, to: pod), tcp(from: peer, to: pod, sport: 40000, dport: 8080, flags: 0x02),
+            tcp(from: peer, to: pod, sport: 40001, dport: 8080, flags: 0x10),
+        ]
+        // Rounds interleave the configurations so drifting machine load hits them alike.
+        for _ in 0..<5 {
+            for index in cases.indices {
+                for (kind, packet) in packets.enumerated() {
+                    let result = try cases[index].datapath.testRun(.toContainer, packet: packet, repeat: repeatCount)
+                    precondition(result.passed, "benchmark packet must be allowed")
+                    cases[index].samples[kind].append(Double(result.nanoseconds))
                 }
-                let arp: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, 2, 0x08, 0x06] + [UInt8](repeating: 0, count: 28)
-                let floor = try cost(arp)
-                let policyOnly = try cost(icmpError(from: peer, to: pod))
-                let newConnection = try cost(tcp(from: peer, to: pod, sport: 40000, dport: 8080, flags: 0x02))
-                // Open the flow from the pod, then time its inbound ACKs (conntrack hit).
-                _ = try datapath.testRun(.fromContainer, packet: tcp(from: pod, to: peer, sport: 8080, dport: 40001, flags: 0x02))
-                let ack = tcp(from: peer, to: pod, sport: 40001, dport: 8080, flags: 0x10)
-                let established = try cost(ack)
-                print("| \(count) | \(report.policy.added) | \(format(floor)) | \(format(policyOnly)) |"
-                    + " \(format(newConnection)) | \(format(established)) |")
             }
+        }
+        for item in cases {
+            let costs = item.samples.map { format(median($0)) }
+            print(
+                "| \(item.count) | \(item.distinct ? "all distinct" : "shared") | \(item.keys) |"
+                    + " \(costs.joined(separator: " | ")) |")
         }
     }
 
-    static func icmpError(from source: String, to destination: String) -> [UInt8] {
-        let l4: [UInt8] = [3, 1, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 28)
-        let ip: [UInt8] = [0x45, 0, 0, UInt8(20 + l4.count), 0, 1, 0x40, 0, 64, 1, 0, 0]
+    static func state(count: Int, distinct: Bool) -> DesiredState {
+        let allow = PolicyEntry(peer: peerIdentity, proto: .tcp, ports: PortRange(8080), rule: RuleID(rawValue: 1))
+        let allowICMP = PolicyEntry(peer: peerIdentity, proto: .icmp, rule: RuleID(rawValue: 3))
+        return DesiredState(
+            endpoints: [
+                Endpoint(
+                    pod: "bench/pod", addresses: [IPAddress(pod)!], identity: Identity(rawValue: 500), ifindex: 1,
+                    ingress: policy(count: count, extra: [allow, allowICMP], distinct: distinct),
+                    egress: DirectionPolicy(
+                        isolation: .enforce, entries: [PolicyEntry(peer: .any, rule: RuleID(rawValue: 2))]))
+            ],
+            ipcache: [IPCacheEntry(prefix: IPPrefix("10.0.1.0/24")!, identity: peerIdentity)])
+    }
+
+    static func icmpTimestamp(from source: String, to destination: String) -> [UInt8] {
+        let l4: [UInt8] = [13, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 12)
+        let ip: [UInt8] =
+            [0x45, 0, 0, UInt8(20 + l4.count), 0, 1, 0x40, 0, 64, 1, 0, 0]
             + IPAddress(source)!.bytes + IPAddress(destination)!.bytes
         return [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00] + ip + l4
     }
 
-    static func tcp(from source: String, to destination: String, sport: UInt16, dport: UInt16, flags: UInt8) -> [UInt8] {
+    static func tcp(from source: String, to destination: String, sport: UInt16, dport: UInt16, flags: UInt8) -> [UInt8]
+    {
         func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
         let l4 = be16(sport) + be16(dport) + [0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xFF, 0xFF, 0, 0, 0, 0]
-        let ip: [UInt8] = [0x45, 0] + be16(UInt16(20 + l4.count)) + [0, 1, 0x40, 0, 64, 6, 0, 0]
+        let ip: [UInt8] =
+            [0x45, 0] + be16(UInt16(20 + l4.count)) + [0, 1, 0x40, 0, 64, 6, 0, 0]
             + IPAddress(source)!.bytes + IPAddress(destination)!.bytes
         return [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00] + ip + l4
     }
@@ -70,12 +102,17 @@ enum UpdateBench {
             func state(_ generation: UInt32) -> DesiredState {
                 var ingress = policy(count: 10_000, extra: [])
                 for index in ingress.entries.indices {
-                    ingress.entries[index].peer = Identity(rawValue: ingress.entries[index].peer.rawValue + generation * 100_000)
+                    ingress.entries[index].peer = Identity(
+                        rawValue: ingress.entries[index].peer.rawValue + generation * 100_000)
                 }
-                return DesiredState(endpoints: [Endpoint(pod: "bench/pod", addresses: [], identity: Identity(rawValue: 500),
-                                                         ifindex: 1, ingress: ingress)])
+                return DesiredState(endpoints: [
+                    Endpoint(
+                        pod: "bench/pod", addresses: [], identity: Identity(rawValue: 500),
+                        ifindex: 1, ingress: ingress)
+                ])
             }
-            var create: [Double] = [], replace: [Double] = []
+            var create: [Double] = []
+            var replace: [Double] = []
             var keys = 0
             for round in UInt32(0)..<3 {
                 _ = try datapath.program(DesiredState())
@@ -89,11 +126,13 @@ enum UpdateBench {
                 precondition(created.policy.added >= 10_000 && replaced.policy.removed >= 10_000)
                 keys = created.policy.added
             }
-            print("| program 10,000 new entries (\(keys) LPM keys) | 10000 | \(format(median(create), 3)) |"
-                + " \(format(10_000 / median(create), 0)) | \(format(Double(keys) / median(create), 0)) |")
-            print("| replace them with 10,000 others (write new generation, flip, delete old) | 10000 |"
-                + " \(format(median(replace), 3)) | \(format(10_000 / median(replace), 0)) |"
-                + " \(format(Double(keys) / median(replace), 0)) |")
+            print(
+                "| program 10,000 new entries (\(keys) LPM keys) | 10000 | \(format(median(create), 3)) |"
+                    + " \(format(10_000 / median(create), 0)) | \(format(Double(keys) / median(create), 0)) |")
+            print(
+                "| replace them with 10,000 others (write new generation, flip, delete old) | 10000 |"
+                    + " \(format(median(replace), 3)) | \(format(10_000 / median(replace), 0)) |"
+                    + " \(format(Double(keys) / median(replace), 0)) |")
         }
     }
 }

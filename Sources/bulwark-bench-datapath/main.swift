@@ -9,8 +9,9 @@ let quick = CommandLine.arguments.contains("--quick")
 let only = CommandLine.arguments.firstIndex(of: "--only").map { CommandLine.arguments[$0 + 1] }
 func selected(_ part: String) -> Bool { only == nil || only == part }
 try Datapath.mountBPFFileSystem()
-print("# Bulwark datapath benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) CPUs, load average"
-    + " \(loadAverage()) at start)")
+print(
+    "# Bulwark datapath benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) CPUs, load average"
+        + " \(loadAverage()) at start)")
 if selected("verdict") { try VerdictBench.run(repeatCount: quick ? 100_000 : 1_000_000) }
 if selected("update") { try UpdateBench.run() }
 if selected("traffic") { try TrafficBench.run(seconds: quick ? 2 : 3, rounds: quick ? 1 : 3) }
@@ -22,22 +23,29 @@ func loadAverage() -> String {
 }
 
 /// A datapath on a pin root of its own, removed afterwards.
-func withDatapath<T>(_ body: (Datapath) throws -> T) throws -> T {
-    let root = "/sys/fs/bpf/bulwark-bench-\(getpid())"
+func withDatapath<T>(_ name: String = "main", _ body: (Datapath) throws -> T) throws -> T {
+    let root = "/sys/fs/bpf/bulwark-bench-\(getpid())-\(name)"
     defer { try? Datapath.removePins(at: root) }
     let datapath = try Datapath(pinRoot: root)
     return try body(datapath)
 }
 
-/// `count` ingress entries for an endpoint: filler identities with a few ports each, plus `extra`.
-func policy(count: Int, extra: [PolicyEntry]) -> DirectionPolicy {
+/// `count` ingress entries for an endpoint: filler identities with 8 entries each (ports, ranges, TCP/UDP), plus
+/// `extra`. Identities repeat a few rule shapes (as pods selected by the same policies do) unless `distinct`, which
+/// gives every identity a port of its own, so no two share a policy set (the worst case for the trie).
+func policy(count: Int, extra: [PolicyEntry], distinct: Bool = false) -> DirectionPolicy {
     var entries = extra
     for index in 0..<max(0, count - extra.count) {
-        entries.append(PolicyEntry(
-            peer: Identity(rawValue: UInt32(10_000 + index / 8)), proto: index % 3 == 0 ? .udp : .tcp,
-            ports: index % 5 == 0 ? PortRange(UInt16(2000 + index % 8 * 100), UInt16(2050 + index % 8 * 100))
-                : PortRange(UInt16(1000 + index % 8 * 7)),
-            rule: RuleID(rawValue: UInt32(100 + index))))
+        let ports =
+            distinct && index % 8 == 0
+            ? PortRange(UInt16(10_000 + index / 8 % 50_000))
+            : index % 5 == 0
+                ? PortRange(UInt16(2000 + index % 8 * 100), UInt16(2050 + index % 8 * 100))
+                : PortRange(UInt16(1000 + index % 8 * 7))
+        entries.append(
+            PolicyEntry(
+                peer: Identity(rawValue: UInt32(10_000 + index / 8)), proto: index % 3 == 0 ? .udp : .tcp,
+                ports: ports, rule: RuleID(rawValue: UInt32(100 + index))))
     }
     return DirectionPolicy(isolation: .enforce, entries: entries)
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Datapath
 
 @Test func embeddedObjectIsAnELFFile() {

@@ -9,7 +9,9 @@ enum PacketBuilder {
     static let fin: UInt8 = 0x01, syn: UInt8 = 0x02, rst: UInt8 = 0x04, ack: UInt8 = 0x10
 
     /// A transport header (with a few payload bytes where the protocol has them) for `proto`.
-    static func transport(_ proto: L4Protocol, sport: UInt16, dport: UInt16, flags: UInt8 = syn, echoReply: Bool = false)
+    static func transport(
+        _ proto: L4Protocol, sport: UInt16, dport: UInt16, flags: UInt8 = syn, echoReply: Bool = false
+    )
         -> [UInt8]
     {
         switch proto {
@@ -33,7 +35,8 @@ enum PacketBuilder {
     ) -> [UInt8] {
         let total = UInt16(20 + payload.count)
         let flags: UInt16 = (fragment?.offset ?? 0) | ((fragment?.more ?? false) ? 0x2000 : 0)
-        var header: [UInt8] = [0x40 | ihl, 0] + be16(total) + be16(fragment?.id ?? 7) + be16(flags) + [64, proto, 0, 0]
+        var header: [UInt8] =
+            [0x40 | ihl, 0] + be16(total) + be16(fragment?.id ?? 7) + be16(flags) + [64, proto, 0, 0]
         header += address(source) + address(destination)
         return ethernetIPv4 + header + payload
     }
@@ -70,7 +73,8 @@ enum PacketBuilder {
             : ipv4(source, destination, proto: proto.rawValue, payload: payload)
     }
 
-    static let arp: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, 2, 0x08, 0x06]
+    static let arp: [UInt8] =
+        [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, 2, 0x08, 0x06]
         + [0, 1, 8, 0, 6, 4, 0, 1] + [UInt8](repeating: 0, count: 20)
 
     static func be16(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xFF)] }

@@ -1,6 +1,7 @@
-@testable import Datapath
 import DataplaneModel
 import Testing
+
+@testable import Datapath
 
 /// The pure part: port blocks and LPM folding (no root needed).
 struct PolicyFoldingTests {
@@ -19,18 +20,21 @@ struct PolicyFoldingTests {
     }
 
     @Test func aNarrowKeyCarriesTheFlagsOfEveryBroaderEntryCoveringIt() {
-        let policy = DirectionPolicy(isolation: .enforce, entries: [
-            PolicyEntry(peer: Net.idA, rule: 10),
-            PolicyEntry(peer: Net.idA, proto: .tcp, rule: 11),
-            PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(22), action: .deny, rule: 12),
-            PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(20, 23), action: .allow, mode: .audit, rule: 13),
-        ])
+        let policy = DirectionPolicy(
+            isolation: .enforce,
+            entries: [
+                PolicyEntry(peer: Net.idA, rule: 10),
+                PolicyEntry(peer: Net.idA, proto: .tcp, rule: 11),
+                PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(22), action: .deny, rule: 12),
+                PolicyEntry(
+                    peer: Net.idA, proto: .tcp, ports: PortRange(20, 23), action: .allow, mode: .audit, rule: 13),
+            ])
         let folded = PolicyFolding.fold(endpoint: 5, direction: .ingress, policy: policy)
-        let port22 = folded.first { $0.key.port == 22 && $0.key.prefixLength == 96 }
+        let port22 = folded.first { $0.key.port == 22 && $0.key.prefixLength == 56 }
         let value = try? #require(port22?.value)
         #expect(value?.flags == 0xF)
         #expect(value?.enforceRule == 12 && value?.auditRule == 12)
-        let any = folded.first { $0.key.prefixLength == 72 }?.value
+        let any = folded.first { $0.key.prefixLength == 32 }?.value
         #expect(any == PolicyValue(flags: 0x5, enforceRule: 10, auditRule: 10))
     }
 
@@ -41,16 +45,21 @@ struct PolicyFoldingTests {
         var entries: [PolicyEntry] = [PolicyEntry(peer: Net.idA, proto: .tcp, rule: 1)]
         for index in 0..<entryCount {
             let first = UInt16(index * 37 % 1900)
-            entries.append(PolicyEntry(
-                peer: Net.idA, proto: .tcp, ports: PortRange(first, first + UInt16(index % 90)),
-                action: index % 3 == 0 ? .deny : .allow, mode: index % 4 == 0 ? .audit : .enforce,
-                rule: RuleID(rawValue: UInt32(10 + index))))
+            entries.append(
+                PolicyEntry(
+                    peer: Net.idA, proto: .tcp, ports: PortRange(first, first + UInt16(index % 90)),
+                    action: index % 3 == 0 ? .deny : .allow, mode: index % 4 == 0 ? .audit : .enforce,
+                    rule: RuleID(rawValue: UInt32(10 + index))))
         }
-        let folded = PolicyFolding.fold(endpoint: 1, direction: .egress, policy: DirectionPolicy(isolation: .enforce, entries: entries))
+        let folded = PolicyFolding.fold(
+            endpoint: 1, direction: .egress, policy: DirectionPolicy(isolation: .enforce, entries: entries))
         for port in UInt16(0)..<2000 {
             let longest = folded.filter { key, _ in
-                key.prefixLength == 72 || PolicyKey(endpoint: 1, identity: Net.idA.rawValue, direction: .egress, epoch: 0,
-                                                    proto: 6, port: port, prefixLength: 96).isCovered(by: key)
+                key.prefixLength == 32
+                    || PolicyKey(
+                        endpoint: 1, identity: Net.idA.rawValue, direction: .egress, epoch: 0,
+                        proto: 6, port: port, prefixLength: 56
+                    ).isCovered(by: key)
             }.max { $0.key.prefixLength < $1.key.prefixLength }
             var expected = PolicyFolding.Fold()
             for entry in entries where entry.ports?.contains(port) ?? true { expected.add(entry) }

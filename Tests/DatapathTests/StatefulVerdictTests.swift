@@ -9,10 +9,15 @@ struct StatefulVerdictTests {
 
     /// Egress allows TCP/UDP/SCTP port 80 and echo to A; ingress is default deny.
     func egressOnlyState() -> DesiredState {
-        var entries = [L4Protocol.tcp, .udp, .sctp].map { PolicyEntry(peer: Net.idA, proto: $0, ports: PortRange(80), rule: 4) }
-        entries += [PolicyEntry(peer: Net.idA, proto: .icmp, rule: 5), PolicyEntry(peer: Net.idA, proto: .icmpv6, rule: 5)]
+        var entries = [L4Protocol.tcp, .udp, .sctp].map {
+            PolicyEntry(peer: Net.idA, proto: $0, ports: PortRange(80), rule: 4)
+        }
+        entries += [
+            PolicyEntry(peer: Net.idA, proto: .icmp, rule: 5), PolicyEntry(peer: Net.idA, proto: .icmpv6, rule: 5),
+        ]
         return Net.state(
-            ingress: DirectionPolicy(isolation: .enforce), egress: DirectionPolicy(isolation: .enforce, entries: entries))
+            ingress: DirectionPolicy(isolation: .enforce),
+            egress: DirectionPolicy(isolation: .enforce, entries: entries))
     }
 
     @Test(arguments: [L4Protocol.tcp, .udp, .sctp, .icmp, .icmpv6])
@@ -21,9 +26,12 @@ struct StatefulVerdictTests {
         try f.datapath.program(egressOnlyState())
         let (pod, a) = proto == .icmpv6 ? (Net.pod6, Net.a6) : (Net.pod4, Net.a4)
         let replySource: UInt16 = proto.hasPorts ? 80 : 40000  // ICMP: the echo id
-        let reply = P.packet(proto, from: a, to: pod, sport: replySource, dport: 40000, flags: P.syn | P.ack, echoReply: true)
+        let reply = P.packet(
+            proto, from: a, to: pod, sport: replySource, dport: 40000, flags: P.syn | P.ack, echoReply: true)
         #expect(try f.datapath.testRun(.toContainer, packet: reply).dropped, "no reply before the request")
-        #expect(try f.datapath.testRun(.fromContainer, packet: P.packet(proto, from: pod, to: a, sport: 40000, dport: 80)).passed)
+        #expect(
+            try f.datapath.testRun(.fromContainer, packet: P.packet(proto, from: pod, to: a, sport: 40000, dport: 80))
+                .passed)
         #expect(try f.datapath.testRun(.toContainer, packet: reply).passed)
         // A fresh flow from the same peer (other ports / echo id) is still judged by ingress policy.
         let other = P.packet(proto, from: a, to: pod, sport: 81, dport: 40001, echoReply: false)
@@ -31,10 +39,32 @@ struct StatefulVerdictTests {
         #expect(try f.datapath.statistics().conntrackHits >= 1)
     }
 
+    @Test func icmpErrorsAboutATrackedFlowPassAndOthersAreJudgedByPolicy() throws {
+        let f = try DatapathFixture()
+        try f.datapath.program(egressOnlyState())
+        for (pod, peer, router, v6) in [(Net.pod4, Net.a4, Net.world4, false), (Net.pod6, Net.a6, Net.world6, true)] {
+            let request = P.packet(.tcp, from: pod, to: peer, sport: 41000, dport: 80)
+            #expect(try f.datapath.testRun(.fromContainer, packet: request).passed)
+            // "Fragmentation needed" / "packet too big" from a router, quoting the pod's packet (IP header + 8 bytes).
+            func error(quoting packet: [UInt8]) -> [UInt8] {
+                let quote = Array(packet.dropFirst(14).prefix((v6 ? 40 : 20) + 8))
+                let icmp: [UInt8] = (v6 ? [2, 0, 0, 0, 0, 0, 5, 0xDC] : [3, 4, 0, 0, 0, 0, 5, 0xDC]) + quote
+                return v6
+                    ? P.ipv6(router, pod, proto: 58, payload: icmp) : P.ipv4(router, pod, proto: 1, payload: icmp)
+            }
+            #expect(try f.datapath.testRun(.toContainer, packet: error(quoting: request)).passed)
+            let untracked = P.packet(.tcp, from: pod, to: peer, sport: 41001, dport: 80)
+            #expect(try f.datapath.testRun(.toContainer, packet: error(quoting: untracked)).dropped)
+        }
+    }
+
     @Test func aTCPSynIsJudgedByPolicyEvenWhenItsTupleIsTracked() throws {
         let f = try DatapathFixture()
         try f.datapath.program(egressOnlyState())
-        #expect(try f.datapath.testRun(.fromContainer, packet: P.packet(.tcp, from: Net.pod4, to: Net.a4, sport: 40000, dport: 80)).passed)
+        #expect(
+            try f.datapath.testRun(
+                .fromContainer, packet: P.packet(.tcp, from: Net.pod4, to: Net.a4, sport: 40000, dport: 80)
+            ).passed)
         // The peer opening a connection on the reverse tuple is a new inbound connection: denied.
         let inboundSyn = P.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 80, dport: 40000, flags: P.syn)
         #expect(try f.datapath.testRun(.toContainer, packet: inboundSyn).dropped)
@@ -80,10 +110,13 @@ struct StatefulVerdictTests {
             Array(tcp.prefix(14 + 20 + 10)),  // TCP header cut short
             // (BPF_PROG_TEST_RUN itself refuses frames shorter than an IP header, so those cannot be crafted here;
             // the program reads every header with bpf_skb_load_bytes, which fails the same way on them.)
-            P.ipv4(Net.a4, Net.pod4, proto: 6, payload: P.transport(.tcp, sport: 1, dport: 2), ihl: 15),  // IHL past end
+            // IHL pointing past the end of the packet:
+            P.ipv4(Net.a4, Net.pod4, proto: 6, payload: P.transport(.tcp, sport: 1, dport: 2), ihl: 15),
             P.ipv4(Net.a4, Net.pod4, proto: 6, payload: P.transport(.tcp, sport: 1, dport: 2), ihl: 3),  // bad IHL
             Array(P.packet(.udp, from: Net.a6, to: Net.pod6).prefix(14 + 40 + 4)),  // UDP cut short
-            P.ipv6(Net.a6, Net.pod6, proto: 6, payload: [], extensions: Array(repeating: (60, [0, 0, 0, 0, 0, 0]), count: 9)),
+            P.ipv6(
+                Net.a6, Net.pod6, proto: 6, payload: [],
+                extensions: Array(repeating: (60, [0, 0, 0, 0, 0, 0]), count: 9)),
             [UInt8](P.ethernetIPv4) + [0x55] + Array(tcp.dropFirst(15)),  // IP version 5 under an IPv4 ethertype
         ]
         for (index, packet) in malformed.enumerated() {
@@ -98,15 +131,26 @@ struct StatefulVerdictTests {
 
     @Test func auditedDenialsPassAndAreReportedAsEvents() async throws {
         let f = try DatapathFixture()
-        let policy = DirectionPolicy(isolation: .enforce, entries: [
-            PolicyEntry(peer: Net.idA, rule: 1),
-            PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(22), action: .deny, mode: .audit, rule: 2),
-        ])
+        let policy = DirectionPolicy(
+            isolation: .enforce,
+            entries: [
+                PolicyEntry(peer: Net.idA, rule: 1),
+                PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(22), action: .deny, mode: .audit, rule: 2),
+            ])
         try f.datapath.program(Net.state(ingress: policy, egress: DirectionPolicy(isolation: .audit)))
         let events = f.datapath.events()
-        #expect(try f.datapath.testRun(.toContainer, packet: P.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 999, dport: 22)).passed)
-        #expect(try f.datapath.testRun(.fromContainer, packet: P.packet(.udp, from: Net.pod6, to: Net.world6, sport: 7, dport: 53)).passed)
-        #expect(try f.datapath.testRun(.toContainer, packet: P.packet(.tcp, from: Net.b4, to: Net.pod4, sport: 998, dport: 80)).dropped)
+        #expect(
+            try f.datapath.testRun(
+                .toContainer, packet: P.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 999, dport: 22)
+            ).passed)
+        #expect(
+            try f.datapath.testRun(
+                .fromContainer, packet: P.packet(.udp, from: Net.pod6, to: Net.world6, sport: 7, dport: 53)
+            ).passed)
+        #expect(
+            try f.datapath.testRun(
+                .toContainer, packet: P.packet(.tcp, from: Net.b4, to: Net.pod4, sport: 998, dport: 80)
+            ).dropped)
         var received: [DatapathEvent] = []
         for await event in events {
             received.append(event)
@@ -117,7 +161,9 @@ struct StatefulVerdictTests {
         #expect(first.rule == 2 && first.remoteIdentity == Net.idA && first.direction == .ingress)
         #expect(first.source == IPAddress(Net.a4) && first.destination == IPAddress(Net.pod4))
         #expect(first.sourcePort == 999 && first.destinationPort == 22 && first.proto == 6)
-        #expect(received[1].rule == .defaultDeny && received[1].remoteIdentity == .world && received[1].direction == .egress)
+        #expect(
+            received[1].rule == .defaultDeny && received[1].remoteIdentity == .world && received[1].direction == .egress
+        )
         #expect(received[2].rule == .defaultDeny && received[2].remoteIdentity == Net.idB)
         let audits = try f.datapath.counters().filter { $0.verdict == .audit }
         #expect(audits.reduce(0) { $0 + $1.packets } == 2)

@@ -30,10 +30,13 @@ struct TrafficTests {
         var datapath: Datapath { fixture.datapath }
 
         func state(bIngress: DirectionPolicy, aEgress: DirectionPolicy = DirectionPolicy()) -> DesiredState {
-            func endpoint(_ pod: NetNSPod, _ identity: Identity, ingress: DirectionPolicy = DirectionPolicy(),
-                          egress: DirectionPolicy = DirectionPolicy()) -> Endpoint {
-                Endpoint(pod: "test/\(pod.namespace)", addresses: [IPAddress(pod.address)!], identity: identity,
-                         ifindex: pod.ifindex, ingress: ingress, egress: egress)
+            func endpoint(
+                _ pod: NetNSPod, _ identity: Identity, ingress: DirectionPolicy = DirectionPolicy(),
+                egress: DirectionPolicy = DirectionPolicy()
+            ) -> Endpoint {
+                Endpoint(
+                    pod: "test/\(pod.namespace)", addresses: [IPAddress(pod.address)!], identity: identity,
+                    ifindex: pod.ifindex, ingress: ingress, egress: egress)
             }
             return DesiredState(
                 endpoints: [endpoint(a, idA, egress: aEgress), endpoint(b, idB, ingress: bIngress), endpoint(c, idC)],
@@ -43,11 +46,13 @@ struct TrafficTests {
         }
     }
 
-    static let allowA = DirectionPolicy(isolation: .enforce, entries: [
-        PolicyEntry(peer: idA, proto: .tcp, ports: PortRange(8080), rule: 1),
-        PolicyEntry(peer: idA, proto: .udp, ports: PortRange(5353), rule: 2),
-        PolicyEntry(peer: idA, proto: .icmp, rule: 3),
-    ])
+    static let allowA = DirectionPolicy(
+        isolation: .enforce,
+        entries: [
+            PolicyEntry(peer: idA, proto: .tcp, ports: PortRange(8080), rule: 1),
+            PolicyEntry(peer: idA, proto: .udp, ports: PortRange(5353), rule: 2),
+            PolicyEntry(peer: idA, proto: .icmp, rule: 3),
+        ])
 
     @Test func probesBetweenPodsGetExactlyThePolicysVerdicts() throws {
         let cluster = try Cluster()
@@ -71,7 +76,8 @@ struct TrafficTests {
     @Test func eachPodOfASameNodeConnectionDecidesIndependently() throws {
         let cluster = try Cluster()
         let aEgress = DirectionPolicy(
-            isolation: .enforce, entries: [PolicyEntry(peer: Self.idB, proto: .tcp, ports: PortRange(8080, 8081), rule: 5)])
+            isolation: .enforce,
+            entries: [PolicyEntry(peer: Self.idB, proto: .tcp, ports: PortRange(8080, 8081), rule: 5)])
         try cluster.datapath.program(cluster.state(bIngress: Self.allowA, aEgress: aEgress))
         #expect(try cluster.a.canConnect(to: cluster.b.address, port: 8080))
         // a's egress allows 8081, b's ingress does not: a's conntrack entry must not open b's side.
@@ -92,6 +98,18 @@ struct TrafficTests {
         #expect(try cluster.a.exchange(on: connection))
         #expect(try cluster.a.canConnect(to: cluster.b.address, port: 8081))
         #expect(try !cluster.c.canConnect(to: cluster.b.address, port: 8080))
+    }
+
+    @Test func isolatingAPodKeepsTheRepliesOfConnectionsItOpenedBefore() throws {
+        let cluster = try Cluster()
+        try cluster.datapath.program(cluster.state(bIngress: DirectionPolicy()))
+        let connection = try #require(try cluster.a.openConnection(to: cluster.b.address, port: 8080))
+        // Now a becomes ingress-isolated with no rule: its own connection's replies must keep flowing.
+        var isolated = cluster.state(bIngress: DirectionPolicy())
+        isolated.endpoints[0].ingress = DirectionPolicy(isolation: .enforce)
+        try cluster.datapath.program(isolated)
+        #expect(try cluster.a.exchange(on: connection))
+        #expect(try !cluster.b.canConnect(to: cluster.a.address, port: 9090), "new inbound connections are denied")
     }
 
     @Test func anAgentRestartDetachesNothingAndReprogramsNothing() throws {
@@ -121,7 +139,10 @@ struct TrafficTests {
             var policy = Self.allowA
             for index in 0..<UInt32(3000) {  // filler identities, different every generation
                 let peer = Identity(rawValue: 100_000 + generation * 10_000 + index)
-                policy.entries.append(PolicyEntry(peer: peer, proto: .tcp, ports: PortRange(UInt16(1000 + index % 5000)), rule: RuleID(rawValue: 100 + index)))
+                policy.entries.append(
+                    PolicyEntry(
+                        peer: peer, proto: .tcp, ports: PortRange(UInt16(1000 + index % 5000)),
+                        rule: RuleID(rawValue: 100 + index)))
             }
             // Every other generation also reshapes a's own entry (same verdicts for the probes, new LPM layout).
             if generation % 2 == 1 { policy.entries[0].ports = PortRange(8000, 8090) }

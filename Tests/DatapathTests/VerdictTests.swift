@@ -30,7 +30,8 @@ struct VerdictTests {
     func portRangesMatchExactlyTheirEdges(proto: L4Protocol, v6: Bool) throws {
         let f = try DatapathFixture()
         let policy = DirectionPolicy(
-            isolation: .enforce, entries: [PolicyEntry(peer: Net.idA, proto: proto, ports: PortRange(1000, 2000), rule: 7)])
+            isolation: .enforce,
+            entries: [PolicyEntry(peer: Net.idA, proto: proto, ports: PortRange(1000, 2000), rule: 7)])
         try f.datapath.program(Net.state(ingress: policy))
         let (a, pod) = v6 ? (Net.a6, Net.pod6) : (Net.a4, Net.pod4)
         for (port, allowed) in [(999, false), (1000, true), (1500, true), (2000, true), (2001, false)] {
@@ -55,10 +56,12 @@ struct VerdictTests {
 
     @Test func wildcardIdentityAndWildcardProtocolEntriesMatch() throws {
         let f = try DatapathFixture()
-        let policy = DirectionPolicy(isolation: .enforce, entries: [
-            PolicyEntry(peer: .any, proto: .udp, ports: PortRange(53), rule: 1),
-            PolicyEntry(peer: Net.idB, rule: 2),
-        ])
+        let policy = DirectionPolicy(
+            isolation: .enforce,
+            entries: [
+                PolicyEntry(peer: .any, proto: .udp, ports: PortRange(53), rule: 1),
+                PolicyEntry(peer: Net.idB, rule: 2),
+            ])
         try f.datapath.program(Net.state(egress: policy))
         #expect(try out(f.datapath, P.packet(.udp, from: Net.pod4, to: Net.world4, sport: 1234, dport: 53)))
         #expect(try out(f.datapath, P.packet(.udp, from: Net.pod6, to: Net.a6, sport: 1234, dport: 53)))
@@ -70,11 +73,13 @@ struct VerdictTests {
 
     @Test func denyBeatsAllowForTheSameAndForTheWildcardIdentity() throws {
         let f = try DatapathFixture()
-        let policy = DirectionPolicy(isolation: .enforce, entries: [
-            PolicyEntry(peer: Net.idA, rule: 1),
-            PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(20, 23), action: .deny, rule: 2),
-            PolicyEntry(peer: .any, proto: .udp, ports: PortRange(5000), action: .deny, rule: 3),
-        ])
+        let policy = DirectionPolicy(
+            isolation: .enforce,
+            entries: [
+                PolicyEntry(peer: Net.idA, rule: 1),
+                PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(20, 23), action: .deny, rule: 2),
+                PolicyEntry(peer: .any, proto: .udp, ports: PortRange(5000), action: .deny, rule: 3),
+            ])
         try f.datapath.program(Net.state(ingress: policy))
         #expect(try into(f.datapath, P.packet(.tcp, from: Net.a4, to: Net.pod4, dport: 19)))
         #expect(try !into(f.datapath, P.packet(.tcp, from: Net.a4, to: Net.pod4, dport: 20)))
@@ -102,7 +107,8 @@ struct VerdictTests {
 
     @Test func theNodeMayReachItsPodsUnlessARuleDeniesIt() throws {
         let f = try DatapathFixture()
-        try f.datapath.program(Net.state(ingress: DirectionPolicy(isolation: .enforce), egress: DirectionPolicy(isolation: .enforce)))
+        try f.datapath.program(
+            Net.state(ingress: DirectionPolicy(isolation: .enforce), egress: DirectionPolicy(isolation: .enforce)))
         #expect(try into(f.datapath, P.packet(.tcp, from: Net.host4, to: Net.pod4, dport: 8080)))
         #expect(try into(f.datapath, P.packet(.icmpv6, from: Net.host6, to: Net.pod6)))
         #expect(try !out(f.datapath, P.packet(.tcp, from: Net.pod4, to: Net.host4, sport: 8080, dport: 10250)))

@@ -4,6 +4,7 @@
  * Map layout (all pinned by name under the pin root, default /sys/fs/bpf/bulwark):
  *   bulwark_endpoints  HASH      ifindex (__u32)              -> struct bulwark_endpoint
  *   bulwark_ipcache    LPM_TRIE  struct bulwark_ipcache_key   -> struct bulwark_ipcache_value
+ *   bulwark_selectors  HASH      struct bulwark_selector_key  -> __u32 policy set id
  *   bulwark_policy     LPM_TRIE  struct bulwark_policy_key    -> struct bulwark_policy_value
  *   bulwark_conntrack  LRU_HASH  struct bulwark_ct_key        -> struct bulwark_ct_value
  *   bulwark_fragments  LRU_HASH  struct bulwark_frag_key      -> struct bulwark_frag_value
@@ -15,7 +16,7 @@
 #define BULWARK_ABI_H
 #include <linux/types.h>
 
-#define BULWARK_ABI_VERSION 2
+#define BULWARK_ABI_VERSION 3
 
 /* Direction from the pod's point of view. */
 #define BULWARK_DIR_INGRESS 0
@@ -65,21 +66,33 @@ struct bulwark_ipcache_value {
 };
 _Static_assert(sizeof(struct bulwark_ipcache_value) == 8, "bulwark_ipcache_value ABI");
 
-/* Policy: LPM data = endpoint (4) + identity (4) + dir_epoch (1) + proto (1) + dport (2, network order).
- * The first 72 bits are always matched exactly; "any protocol" ends the prefix at 72, "any port" at 80, and a port
- * range is a few aligned power-of-two blocks (80 + k bits). Two lookups per packet: exact identity, then identity 0. */
-#define BULWARK_POLICY_PREFIX_FIXED 72
-#define BULWARK_POLICY_PREFIX_PROTO 80
-#define BULWARK_POLICY_PREFIX_FULL 96
-struct bulwark_policy_key {
-    __u32 prefixlen;
+/* Policy, in two steps so the trie stays small and lookup cost does not grow with the number of rules:
+ * 1. bulwark_selectors (hash): (endpoint, remote identity, direction|epoch) -> policy set id.
+ * 2. bulwark_policy (LPM trie): (set id, proto, dport) -> folded verdict flags. A set is one identity's folded port
+ *    rules; identical sets are shared by every endpoint and identity that has them (content-addressed, immutable:
+ *    a changed policy gets new sets, never edits a set in use).
+ * LPM data = set id (4) + proto (1) + dport (2, network order); "any protocol" ends the prefix at 32, "any port" at
+ * 40, and a port range is a few aligned power-of-two blocks (40 + k bits). Two lookups per packet at most: exact
+ * identity, then identity 0 (only when the endpoint has wildcard entries). */
+struct bulwark_selector_key {
     __u32 endpoint;
     __u32 identity;
     __u8 dir_epoch; /* direction | epoch << 1 */
-    __u8 proto;
-    __be16 dport;
+    __u8 pad[3];
 };
-_Static_assert(sizeof(struct bulwark_policy_key) == 16, "bulwark_policy_key ABI");
+_Static_assert(sizeof(struct bulwark_selector_key) == 12, "bulwark_selector_key ABI");
+
+#define BULWARK_POLICY_PREFIX_SET 32
+#define BULWARK_POLICY_PREFIX_PROTO 40
+#define BULWARK_POLICY_PREFIX_FULL 56
+struct bulwark_policy_key {
+    __u32 prefixlen;
+    __u32 set_id;
+    __u8 proto;
+    __u8 dport[2]; /* network order, as bytes: no padding may split the prefix */
+    __u8 pad;
+};
+_Static_assert(sizeof(struct bulwark_policy_key) == 12, "bulwark_policy_key ABI");
 
 /* Flags folded over every entry that covers a key (LPM returns only the longest match, so userspace folds). */
 #define BULWARK_POLICY_ENFORCE_ALLOW 0x1 /* an enforced allow matches */

@@ -56,28 +56,29 @@ static __always_inline __u64 ct_lifetime(const struct bulwark_ct_value *v, __u8 
     return CT_LIFETIME_TCP;
 }
 
-/* Returns the live entry for this packet's flow (updating its state), or NULL when policy must decide. */
-static __always_inline struct bulwark_ct_value *ct_lookup(const struct bulwark_ct_key *key, __u8 dir,
-                                                         const struct flow *f) {
+/* Returns 1 when the packet belongs to a live flow (updating the flow's state; `rule` gets the rule that allowed
+ * it), 0 when policy must decide. */
+static __always_inline int ct_lookup(const struct bulwark_ct_key *key, __u8 dir, const struct flow *f, __u32 *rule) {
     if (f->proto == IPPROTO_TCP && (f->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
-        return NULL;
+        return 0;
     struct bulwark_ct_value *v = bpf_map_lookup_elem(&bulwark_conntrack, key);
     if (!v)
-        return NULL;
+        return 0;
     __u64 now = bpf_ktime_get_ns();
     if (now - v->last_seen_ns > ct_lifetime(v, f->proto))
-        return NULL;
+        return 0;
+    *rule = v->rule;
     if (f->proto == IPPROTO_TCP) {
         if (f->tcp_flags & TCP_FLAG_RST) {
-            bpf_map_delete_elem(&bulwark_conntrack, key);
-            return v; /* the RST itself passes; the value stays readable until the RCU grace period */
+            bpf_map_delete_elem(&bulwark_conntrack, key); /* the RST itself passes */
+            return 1;
         }
         if (f->tcp_flags & TCP_FLAG_FIN)
             v->tcp_flags |= dir == BULWARK_DIR_INGRESS ? BULWARK_CT_FIN_INGRESS : BULWARK_CT_FIN_EGRESS;
     }
     if (now - v->last_seen_ns > NS_PER_SEC)
         v->last_seen_ns = now;
-    return v;
+    return 1;
 }
 
 static __always_inline void ct_create(const struct bulwark_ct_key *key, __u8 dir, __u32 rule, const struct flow *f) {

@@ -19,7 +19,16 @@ struct {
     __uint(pinning, LIBBPF_PIN_BY_NAME);
 } bulwark_ipcache SEC(".maps");
 
-/* Room for two generations of every endpoint's policy while one is being replaced. */
+/* Room for two generations of every endpoint's selectors while one is being replaced. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 524288);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct bulwark_selector_key);
+    __type(value, __u32);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_selectors SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
     __uint(max_entries, 524288);

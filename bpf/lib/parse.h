@@ -19,6 +19,7 @@ struct flow {
     __u8 icmp_type;
     __u8 pad;
     __u32 frag_id;
+    __u32 l4_off; /* where the transport header starts (ICMP errors quote a packet after their 8 bytes) */
     __be16 sport;
     __be16 dport;
     __u8 saddr[16];
@@ -32,6 +33,7 @@ struct flow {
 
 static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct flow *f) {
     __u8 buf[14];
+    f->l4_off = off;
     switch (f->proto) {
     case IPPROTO_TCP:
         /* ports (4) ... flags at byte 13; demand the full 20-byte header */
@@ -138,6 +140,48 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct flow *f) {
         }
     }
     return PARSE_MALFORMED; /* more extension headers than we walk: fail closed where isolated */
+}
+
+/* ICMP errors (destination unreachable incl. fragmentation needed, time exceeded, parameter problem; ICMPv6 1-4
+ * incl. packet too big) concern a flow: they pass when that flow is tracked, else policy judges them as ICMP. */
+static __always_inline int icmp_is_error(const struct flow *f) {
+    if (f->proto == IPPROTO_ICMP)
+        return f->icmp_type == 3 || f->icmp_type == 11 || f->icmp_type == 12;
+    return f->proto == IPPROTO_ICMPV6 && f->icmp_type >= 1 && f->icmp_type <= 4;
+}
+
+/* Parses the packet an ICMP error quotes (IP header + first 8 transport bytes) into `quoted`. */
+static __always_inline int parse_quoted(struct __sk_buff *skb, const struct flow *f, struct flow *quoted) {
+    __u32 off = f->l4_off + 8;
+    if (f->family == 4) {
+        struct iphdr ip;
+        if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0 || ip.version != 4 || ip.ihl < 5)
+            return PARSE_MALFORMED;
+        quoted->family = 4;
+        quoted->proto = ip.protocol;
+        __builtin_memcpy(quoted->saddr, &ip.saddr, 4);
+        __builtin_memcpy(quoted->daddr, &ip.daddr, 4);
+        off += ip.ihl * 4;
+    } else {
+        struct ipv6hdr ip6;
+        if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0 || ip6.version != 6)
+            return PARSE_MALFORMED;
+        quoted->family = 6;
+        quoted->proto = ip6.nexthdr;
+        __builtin_memcpy(quoted->saddr, &ip6.saddr, 16);
+        __builtin_memcpy(quoted->daddr, &ip6.daddr, 16);
+        off += sizeof(ip6);
+    }
+    __u8 l4[8];
+    if (bpf_skb_load_bytes(skb, off, l4, 8) < 0)
+        return PARSE_MALFORMED;
+    __builtin_memcpy(&quoted->sport, l4, 2);
+    __builtin_memcpy(&quoted->dport, l4 + 2, 2);
+    if ((quoted->proto == IPPROTO_ICMP && l4[0] == 8) || (quoted->proto == IPPROTO_ICMPV6 && l4[0] == 128)) {
+        quoted->icmp_echo = 1;
+        __builtin_memcpy(&quoted->sport, l4 + 4, 2);
+    }
+    return PARSE_OK;
 }
 
 static __always_inline int parse_packet(struct __sk_buff *skb, struct flow *f) {

@@ -23,14 +23,21 @@ static __always_inline __u32 remote_identity(const struct flow *f, const __u8 *a
 
 static __always_inline struct bulwark_policy_value *policy_lookup(
     const struct bulwark_endpoint *ep, __u8 dir, __u32 identity, const struct flow *f) {
-    struct bulwark_policy_key key = {
-        .prefixlen = BULWARK_POLICY_PREFIX_FULL,
+    struct bulwark_selector_key selector = {
         .endpoint = ep->endpoint_id,
         .identity = identity,
         .dir_epoch = dir | (ep->policy_epoch << 1),
-        .proto = f->proto,
-        .dport = f->icmp_echo ? 0 : f->dport,
     };
+    __u32 *set = bpf_map_lookup_elem(&bulwark_selectors, &selector);
+    if (!set)
+        return (void *)0;
+    __be16 dport = f->icmp_echo ? 0 : f->dport;
+    struct bulwark_policy_key key = {
+        .prefixlen = BULWARK_POLICY_PREFIX_FULL,
+        .set_id = *set,
+        .proto = f->proto,
+    };
+    __builtin_memcpy(key.dport, &dport, 2);
     return bpf_map_lookup_elem(&bulwark_policy, &key);
 }
 
