@@ -152,6 +152,8 @@ struct AgentResilienceTests {
         #expect(wrong.isEmpty, "wrong verdicts around the restart: \(wrong)")
         // Re-adopted: the restarted agent found the maps already right and wrote nothing.
         #expect(try second.metric("bulwark_datapath_map_operations_total") == 0)
+        // Map fill ratios are read from the kernel at scrape time: two local endpoints are programmed.
+        #expect(try second.metric(#"bulwark_map_fill_ratio{map="bulwark_endpoints"}"#) == 2.0 / 4096)
         let status = try await client.api(BulwarkPolicy.self, namespace: "x").get("web").status
         #expect(status?.nodes?.first?.observedGeneration == 1)
         #expect(status?.nodes?.first?.error == nil)

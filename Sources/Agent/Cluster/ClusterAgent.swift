@@ -69,7 +69,7 @@ public struct ClusterAgent: ServiceLifecycle.Service {
             logger: logger)
         let server = try options.bindAddress.map { address in
             try HTTPEndpointServer(address: address) { path in
-                if path == "/metrics" { engine.verdicts.collect(from: datapath) }
+                if path == "/metrics" { engine.datapathMetrics.collect(from: datapath) }
                 return engine.health.respond(path: path, metrics: engine.metrics)
             }
         }
@@ -103,7 +103,7 @@ private final class Engine: Sendable {
     let informers: Informers
     let queue = WorkQueue<String>(debounce: .milliseconds(10), maxDebounce: .milliseconds(100))
     let metrics = AgentMetrics()
-    let verdicts: VerdictMetrics
+    let datapathMetrics: DatapathMetrics
     let health = HealthState()
     let nodeStatus: NodeStatusReporter
     let leader: LeaderStatusReporter
@@ -120,7 +120,7 @@ private final class Engine: Sendable {
         self.reconciler = reconciler
         self.logger = logger
         informers = Informers(client: client, logger: logger)
-        verdicts = VerdictMetrics(metrics: metrics)
+        datapathMetrics = DatapathMetrics(metrics: metrics)
         nodeStatus = NodeStatusReporter(client: client, node: options.nodeName, logger: logger)
         leader = LeaderStatusReporter(
             client: client, informers: informers, agentNamespace: options.agentNamespace,
@@ -158,7 +158,7 @@ private final class Engine: Sendable {
                 mapOperations: outcome.report?.mapOperations ?? 0)
             metrics.setProgrammedEntries(outcome.compiled.policies.values.reduce(0) { $0 + $1.programmedEntries })
             health.recordProgramming(error: outcome.programmingError)
-            verdicts.update(rules: outcome.compiled.desired.rules)
+            datapathMetrics.update(rules: outcome.compiled.desired.rules)
             let names = NodeNames(outcome.compiled)
             if names != lastNames, (try? names.write(to: options.stateDirectory + "/names.json")) != nil {
                 lastNames = names

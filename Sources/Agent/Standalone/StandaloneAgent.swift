@@ -46,11 +46,11 @@ public struct StandaloneAgent: Service {
         let datapath = try Datapath(pinRoot: options.pinRoot)
         let reconciler = NodeReconciler(node: nil, datapath: datapath, logger: logger)
         let metrics = AgentMetrics()
-        let verdicts = VerdictMetrics(metrics: metrics)
+        let datapathMetrics = DatapathMetrics(metrics: metrics)
         let health = HealthState()
         let server = try options.bindAddress.map { address in
             try HTTPEndpointServer(address: address) { path in
-                if path == "/metrics" { verdicts.collect(from: datapath) }
+                if path == "/metrics" { datapathMetrics.collect(from: datapath) }
                 return health.respond(path: path, metrics: metrics)
             }
         }
@@ -96,7 +96,7 @@ public struct StandaloneAgent: Service {
                 mapOperations: outcome.report?.mapOperations ?? 0)
             metrics.setProgrammedEntries(outcome.compiled.policies.values.reduce(0) { $0 + $1.programmedEntries })
             health.recordProgramming(error: outcome.programmingError)
-            verdicts.update(rules: outcome.compiled.desired.rules)
+            datapathMetrics.update(rules: outcome.compiled.desired.rules)
             let names = NodeNames(outcome.compiled)
             if names != lastNames {
                 try? names.write(to: options.stateDirectory + "/names.json")

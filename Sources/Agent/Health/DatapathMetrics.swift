@@ -2,11 +2,11 @@ import Datapath
 import DataplaneModel
 import Synchronization
 
-/// Turns the datapath's per-rule counters into per-policy drop/audit metrics at scrape time.
+/// Reads the datapath at scrape time: per-rule counters become per-policy drop/audit metrics, map counts fill ratios.
 ///
 /// Why at scrape time: the BPF counters are the source of truth and are cheap to read; copying them on a timer
 /// would only add staleness. Prometheus counters only go up, so each scrape adds the growth since the last one.
-public final class VerdictMetrics: Sendable {
+public final class DatapathMetrics: Sendable {
     private struct State {
         var rules: [RuleID: RuleInfo] = [:]
         var seen: [RuleKey: UInt64] = [:]
@@ -29,8 +29,9 @@ public final class VerdictMetrics: Sendable {
         state.withLock { $0.rules = rules }
     }
 
-    /// Reads the counters and adds their growth to the drop/audit metrics.
+    /// Reads the counters and adds their growth to the drop/audit metrics, and sets the map fill ratios.
     public func collect(from datapath: Datapath) {
+        for usage in (try? datapath.usage()) ?? [] { metrics.setMapFill(map: usage.map, ratio: usage.fillRatio) }
         guard let counters = try? datapath.counters() else { return }
         state.withLock { state in
             for counter in counters where counter.verdict != .allow {
