@@ -20,7 +20,9 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-PODS, POLICIES, NODES, NAMESPACES, CHANGES = 10_000, 1_000, 100, 100, 200
+# Scale; BENCH_SCALE=0.1 gives a quick smoke run.
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+PODS, POLICIES, NODES, NAMESPACES, CHANGES = int(10_000 * SCALE), int(1_000 * SCALE), 100, 100, 200
 
 
 def main(bulwark, repo):
@@ -76,7 +78,7 @@ def main(bulwark, repo):
         agent = subprocess.Popen([bulwark, "agent", "--kubeconfig", kubeconfig, "--node-name", "node-0",
                                   "--bpf-root", f"/sys/fs/bpf/bulwark-bench-{os.getpid()}", "--state-dir",
                                   work + "/state", "--bind-address", f"127.0.0.1:{agent_port}",
-                                  "--log-level", "error"])
+                                  "--log-level", "warning"], stderr=open(work + "/agent.log", "w"))
         while not ready(agent_port):
             if agent.poll() is not None:
                 raise SystemExit("agent exited")
@@ -101,8 +103,18 @@ def main(bulwark, repo):
         p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
         print(f"policy change -> programmed (status reports it): p50 {p50:.1f} ms, p99 {p99:.1f} ms "
               f"over {CHANGES} changes")
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{agent_port}/metrics", timeout=5).read().decode()
+        values = {line.split(" ")[0]: float(line.split(" ")[1]) for line in metrics.splitlines()
+                  if line.startswith("bulwark_reconcile_duration_seconds_sum")
+                  or line.startswith("bulwark_reconcile_duration_seconds_count")}
+        mean = values["bulwark_reconcile_duration_seconds_sum"] / values["bulwark_reconcile_duration_seconds_count"]
+        print(f"reconcile (compile, resolve, program) mean: {mean * 1000:.1f} ms over "
+              f"{values['bulwark_reconcile_duration_seconds_count']:.0f} reconciles")
         rss = [line for line in open(f"/proc/{agent.pid}/status") if line.startswith("VmRSS")][0].split()[1]
         print(f"agent resident memory: {int(rss) / 1024:.1f} MiB")
+    except SystemExit:
+        sys.stderr.write("agent log (last lines):\n" + "".join(open(work + "/agent.log").readlines()[-20:]))
+        raise
     finally:
         if agent is not None:
             agent.terminate()

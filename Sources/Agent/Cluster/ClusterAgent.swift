@@ -80,6 +80,7 @@ public struct ClusterAgent: ServiceLifecycle.Service {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await engine.runInformers() }
             group.addTask { await engine.runReconcileLoop() }
+            group.addTask { await engine.runStatusLoop() }
             group.addTask { await engine.runResync() }
             group.addTask { await engine.runLeaderElection() }
             await withGracefulShutdownHandler {
@@ -102,6 +103,8 @@ private final class Engine: Sendable {
     let reconciler: NodeReconciler
     let informers: Informers
     let queue = WorkQueue<String>(debounce: .milliseconds(10), maxDebounce: .milliseconds(100))
+    /// The latest outcome waiting for its status writes; older ones are superseded, never written.
+    let outcomes = AsyncStream.makeStream(of: ReconcileOutcome.self, bufferingPolicy: .bufferingNewest(1))
     let metrics = AgentMetrics()
     let datapathMetrics: DatapathMetrics
     let health = HealthState()
@@ -164,11 +167,21 @@ private final class Engine: Sendable {
                 lastNames = names
             }
             await leader.update(results: outcome.compiled.policies)
-            let status = await nodeStatus.report(outcome, policies: informers.bulwarkPolicies)
+            outcomes.continuation.yield(outcome)
             await queue.done(key)
-            if status.failed || !outcome.succeeded || !outcome.unresolvedPods.isEmpty {
+            if !outcome.succeeded || !outcome.unresolvedPods.isEmpty {
                 await queue.add(key, after: .seconds(1))
             }
+        }
+        outcomes.continuation.finish()
+    }
+
+    /// Writes this node's status entries from the latest outcome, off the reconcile path: status round trips never
+    /// delay programming, and a burst of reconciles costs one round of writes.
+    func runStatusLoop() async {
+        for await outcome in outcomes.stream {
+            let status = await nodeStatus.report(outcome, policies: informers.bulwarkPolicies)
+            if status.failed { await queue.add(Self.syncKey, after: .seconds(1)) }
         }
     }
 

@@ -23,33 +23,65 @@ public actor NodeStatusReporter {
         self.logger = logger
     }
 
-    /// Applies the entries that differ from what the cached objects carry; returns how many were written.
+    /// How many status writes may be in flight at once.
+    private let parallelWrites = 8
+
+    /// Applies the entries that differ from what the cached objects carry.
+    ///
+    /// Entries whose generation moved (a spec change the user is waiting for) go first; then the rest (counts that
+    /// changed, first writes after a start). Writes run a few at a time, so a start-up on a cluster with thousands
+    /// of policies does not serialise thousands of round trips.
     /// - Returns: the number of status writes, and whether any failed (the caller retries later).
     @discardableResult
     public func report(_ outcome: ReconcileOutcome, policies: Store<BulwarkPolicy>) async -> (writes: Int, failed: Bool)
     {
-        var writes = 0
-        var failed = false
-        for (reference, _) in outcome.compiled.policies where reference.kind == .bulwarkPolicy {
+        var pending: [(urgent: Bool, reference: PolicyReference, entry: BulwarkPolicyNodeStatus)] = []
+        for reference in outcome.compiled.policies.keys where reference.kind == .bulwarkPolicy {
             let key = ObjectKey(namespace: reference.namespace, name: reference.name)
             guard let object = policies.get(key) else { continue }
             let entry = PolicyStatusBuilder.nodeEntry(node: node, policy: reference, outcome: outcome)
-            if object.status?.nodes?.first(where: { $0.name == node }) == entry { continue }
-            do {
-                _ = try await client.api(BulwarkPolicy.self, namespace: reference.namespace).apply(
-                    reference.name, configuration: NodeEntryConfiguration(reference, entry),
-                    fieldManager: fieldManager, subresource: .status)
-                writes += 1
-            } catch KubeError.notFound {
-                continue  // deleted meanwhile; the informer will tell the compiler
-            } catch {
-                failed = true
-                logger.warning(
-                    "writing node status failed; will retry",
-                    metadata: ["policy": "\(reference)", "error": "\(error)"])
+            let current = object.status?.nodes?.first { $0.name == node }
+            if current == entry { continue }
+            pending.append((current?.observedGeneration != entry.observedGeneration, reference, entry))
+        }
+        pending.sort { ($0.urgent ? 0 : 1, $0.reference) < ($1.urgent ? 0 : 1, $1.reference) }
+        var writes = 0
+        var failed = false
+        var next = pending.makeIterator()
+        await withTaskGroup(of: Bool?.self) { group in
+            func start() -> Bool {
+                guard let (_, reference, entry) = next.next() else { return false }
+                group.addTask { await self.write(reference, entry) }
+                return true
+            }
+            var started = 0
+            while started < parallelWrites, start() { started += 1 }
+            for await result in group {
+                switch result {
+                case true?: writes += 1
+                case false?: failed = true
+                case nil: break
+                }
+                _ = start()
             }
         }
         return (writes, failed)
+    }
+
+    /// One server-side apply of this node's entry; nil when the policy was deleted meanwhile.
+    private func write(_ reference: PolicyReference, _ entry: BulwarkPolicyNodeStatus) async -> Bool? {
+        do {
+            _ = try await client.api(BulwarkPolicy.self, namespace: reference.namespace).apply(
+                reference.name, configuration: NodeEntryConfiguration(reference, entry), fieldManager: fieldManager,
+                subresource: .status)
+            return true
+        } catch KubeError.notFound {
+            return nil  // deleted meanwhile; the informer will tell the compiler
+        } catch {
+            logger.warning(
+                "writing node status failed; will retry", metadata: ["policy": "\(reference)", "error": "\(error)"])
+            return false
+        }
     }
 }
 
