@@ -5,6 +5,7 @@ import KubeModel
 import KubeRuntime
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// `bulwark agent`: keeps this node's eBPF state equal to what the cluster's policies say, and reports it.
 ///
@@ -104,7 +105,10 @@ private final class Engine: Sendable {
     let informers: Informers
     let queue = WorkQueue<String>(debounce: .milliseconds(10), maxDebounce: .milliseconds(100))
     /// The latest outcome waiting for its status writes; older ones are superseded, never written.
-    let outcomes = AsyncStream.makeStream(of: ReconcileOutcome.self, bufferingPolicy: .bufferingNewest(1))
+    let outcomes = AsyncStream.makeStream(
+        of: (sequence: Int, outcome: ReconcileOutcome).self, bufferingPolicy: .bufferingNewest(1))
+    /// The sequence number of the newest outcome handed to the status loop, so it can tell one is waiting.
+    let newestOutcome = Atomic<Int>(0)
     let metrics = AgentMetrics()
     let datapathMetrics: DatapathMetrics
     let health = HealthState()
@@ -167,7 +171,8 @@ private final class Engine: Sendable {
                 lastNames = names
             }
             await leader.update(results: outcome.compiled.policies)
-            outcomes.continuation.yield(outcome)
+            let sequence = newestOutcome.add(1, ordering: .relaxed).newValue
+            outcomes.continuation.yield((sequence, outcome))
             await queue.done(key)
             if !outcome.succeeded || !outcome.unresolvedPods.isEmpty {
                 await queue.add(key, after: .seconds(1))
@@ -179,8 +184,10 @@ private final class Engine: Sendable {
     /// Writes this node's status entries from the latest outcome, off the reconcile path: status round trips never
     /// delay programming, and a burst of reconciles costs one round of writes.
     func runStatusLoop() async {
-        for await outcome in outcomes.stream {
-            let status = await nodeStatus.report(outcome, policies: informers.bulwarkPolicies)
+        for await (sequence, outcome) in outcomes.stream {
+            let status = await nodeStatus.report(outcome, policies: informers.bulwarkPolicies) {
+                self.newestOutcome.load(ordering: .relaxed) > sequence
+            }
             if status.failed { await queue.add(Self.syncKey, after: .seconds(1)) }
         }
     }

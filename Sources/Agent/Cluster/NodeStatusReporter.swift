@@ -31,10 +31,13 @@ public actor NodeStatusReporter {
     /// Entries whose generation moved (a spec change the user is waiting for) go first; then the rest (counts that
     /// changed, first writes after a start). Writes run a few at a time, so a start-up on a cluster with thousands
     /// of policies does not serialise thousands of round trips.
+    /// - Parameter superseded: checked before each write; when it returns true a newer outcome is waiting, so
+    ///   the remaining writes are abandoned (the newer outcome covers them, urgent ones first).
     /// - Returns: the number of status writes, and whether any failed (the caller retries later).
     @discardableResult
-    public func report(_ outcome: ReconcileOutcome, policies: Store<BulwarkPolicy>) async -> (writes: Int, failed: Bool)
-    {
+    public func report(
+        _ outcome: ReconcileOutcome, policies: Store<BulwarkPolicy>, superseded: @Sendable () -> Bool = { false }
+    ) async -> (writes: Int, failed: Bool) {
         var pending: [(urgent: Bool, reference: PolicyReference, entry: BulwarkPolicyNodeStatus)] = []
         for reference in outcome.compiled.policies.keys where reference.kind == .bulwarkPolicy {
             let key = ObjectKey(namespace: reference.namespace, name: reference.name)
@@ -50,7 +53,7 @@ public actor NodeStatusReporter {
         var next = pending.makeIterator()
         await withTaskGroup(of: Bool?.self) { group in
             func start() -> Bool {
-                guard let (_, reference, entry) = next.next() else { return false }
+                guard !superseded(), let (_, reference, entry) = next.next() else { return false }
                 group.addTask { await self.write(reference, entry) }
                 return true
             }
