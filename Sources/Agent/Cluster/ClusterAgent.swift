@@ -141,8 +141,7 @@ private final class Engine: Sendable {
     func runInformers() async {
         await informers.run(
             deliver: { change in
-                await self.reconciler.apply([change])
-                await self.queue.add(Self.syncKey)
+                if await self.reconciler.apply([change]) { await self.queue.add(Self.syncKey) }
             },
             listed: { resource, relist in
                 if relist { self.metrics.watchRestarted(resource: resource) }

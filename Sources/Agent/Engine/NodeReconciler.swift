@@ -51,8 +51,11 @@ public actor NodeReconciler {
     }
 
     /// Feeds object changes to the compiler; nothing is programmed until `reconcile()`.
-    public func apply(_ changes: [ClusterChange]) {
-        for change in changes { apply(change) }
+    /// - Returns: false when none of the changes can alter what is programmed (a policy whose generation did not
+    ///   move, i.e. only its status or metadata changed — typically our own status writes), so no reconcile is due.
+    @discardableResult
+    public func apply(_ changes: [ClusterChange]) -> Bool {
+        changes.reduce(false) { apply($1) || $0 }
     }
 
     /// Replaces everything the reconciler knows with `objects`, as changes (deletions included).
@@ -67,7 +70,8 @@ public actor NodeReconciler {
         objects.bulwarkPolicies.forEach { apply(.bulwarkPolicyApplied($0)) }
     }
 
-    private func apply(_ change: ClusterChange) {
+    @discardableResult
+    private func apply(_ change: ClusterChange) -> Bool {
         switch change {
         case .podApplied(let pod):
             compiler.update(pod)
@@ -84,21 +88,26 @@ public actor NodeReconciler {
             compiler.remove(namespaceNamed: name)
             known.namespaces.remove(name)
         case .networkPolicyApplied(let policy):
+            guard record(PolicyReference(policy), generation: policy.metadata.generation) else { return false }
             compiler.update(policy)
-            record(PolicyReference(policy), generation: policy.metadata.generation)
         case .bulwarkPolicyApplied(let policy):
+            guard record(PolicyReference(policy), generation: policy.metadata.generation) else { return false }
             compiler.update(policy)
-            record(PolicyReference(policy), generation: policy.metadata.generation)
         case .policyDeleted(let reference):
             compiler.remove(policy: reference)
             known.policies.remove(reference)
             generations[reference] = nil
         }
+        return true
     }
 
-    private func record(_ reference: PolicyReference, generation: Int64?) {
+    /// Remembers a policy's generation; false when the API server's generation did not move (spec unchanged).
+    /// Objects read from files carry no generation, so they always count as changed.
+    private func record(_ reference: PolicyReference, generation: Int64?) -> Bool {
+        let changed = generation == nil || !known.policies.contains(reference) || generations[reference] != generation
         known.policies.insert(reference)
         generations[reference] = generation ?? 1
+        return changed
     }
 
     /// Compiles, resolves interfaces, programs the maps and attaches the programs.
