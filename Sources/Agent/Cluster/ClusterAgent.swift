@@ -150,7 +150,6 @@ private final class Engine: Sendable {
     }
 
     func runReconcileLoop() async {
-        var lastNames = NodeNames()
         while let key = await queue.next() {
             // Never program from a half-filled cache; the last initial list re-queues the key.
             guard informers.allReady else {
@@ -165,10 +164,6 @@ private final class Engine: Sendable {
             metrics.setProgrammedEntries(outcome.compiled.policies.values.reduce(0) { $0 + $1.programmedEntries })
             health.recordProgramming(error: outcome.programmingError)
             datapathMetrics.update(rules: outcome.compiled.desired.rules)
-            let names = NodeNames(outcome.compiled)
-            if names != lastNames, (try? names.write(to: options.stateDirectory + "/names.json")) != nil {
-                lastNames = names
-            }
             await leader.update(results: outcome.compiled.policies)
             let sequence = newestOutcome.add(1, ordering: .relaxed).newValue
             outcomes.continuation.yield((sequence, outcome))
@@ -180,10 +175,15 @@ private final class Engine: Sendable {
         outcomes.continuation.finish()
     }
 
-    /// Writes this node's status entries from the latest outcome, off the reconcile path: status round trips never
-    /// delay programming, and a burst of reconciles costs one round of writes.
+    /// Writes this node's status entries (and `names.json`) from the latest outcome, off the reconcile path: status
+    /// round trips never delay programming, and a burst of reconciles costs one round of writes.
     func runStatusLoop() async {
+        var lastNames = NodeNames()
         for await (sequence, outcome) in outcomes.stream {
+            let names = NodeNames(outcome.compiled)
+            if names != lastNames, (try? names.write(to: options.stateDirectory + "/names.json")) != nil {
+                lastNames = names
+            }
             let status = await nodeStatus.report(outcome, policies: informers.bulwarkPolicies) {
                 self.newestOutcome.load(ordering: .relaxed) > sequence
             }

@@ -36,6 +36,9 @@ public actor NodeReconciler {
     private var interfaceNames: [ObjectKey: String] = [:]
     private var generations: [PolicyReference: Int64] = [:]
     private var known = ClusterObjectKeys()
+    /// Interfaces our programs were attached to by the last reconcile, and when all of them were last checked.
+    private var attached: Set<UInt32> = []
+    private var lastAttachmentCheck = ContinuousClock.now - .seconds(3600)
     private let datapath: any DatapathControl
     private let resolver: any InterfaceResolver
     private let logger: Logger
@@ -117,6 +120,7 @@ public actor NodeReconciler {
     public func reconcile() -> ReconcileOutcome {
         let start = ContinuousClock.now
         var compiled = compiler.compile()
+        let compiledAt = ContinuousClock.now
         var unresolved: [String: String] = [:]
         for index in compiled.desired.endpoints.indices {
             let endpoint = compiled.desired.endpoints[index]
@@ -133,22 +137,38 @@ public actor NodeReconciler {
             generations: generations, duration: .zero)
         do {
             outcome.report = try datapath.program(compiled.desired)
-            for endpoint in compiled.desired.endpoints where endpoint.ifindex != 0 {
-                try datapath.attach(ifindex: endpoint.ifindex)
-            }
+            try attach(compiled.desired.endpoints.map(\.ifindex).filter { $0 != 0 })
         } catch {
             outcome.programmingError = "\(error)"
             logger.error("programming the datapath failed; previous state kept", metadata: ["error": "\(error)"])
         }
         outcome.duration = ContinuousClock.now - start
         if let report = outcome.report, !report.isUnchanged {
-            logger.info("datapath programmed", metadata: ["changes": "\(report)", "took": "\(outcome.duration)"])
+            logger.info(
+                "datapath programmed",
+                metadata: [
+                    "changes": "\(report)", "took": "\(outcome.duration)", "compile": "\(compiledAt - start)",
+                ])
         }
         for (pod, reason) in unresolved.sorted(by: { $0.key < $1.key }) {
             logger.debug("pod interface not found yet; will retry", metadata: ["pod": "\(pod)", "reason": "\(reason)"])
         }
         return outcome
     }
+
+    /// Attaches the programs to interfaces that do not have them yet. Attachment is checked against the kernel
+    /// (two tc queries per interface) for new interfaces, and for all of them once per `attachmentCheckPeriod`,
+    /// which repairs a filter removed from outside without paying those queries on every reconcile.
+    private func attach(_ interfaces: [UInt32]) throws {
+        let checkAll = ContinuousClock.now - lastAttachmentCheck >= Self.attachmentCheckPeriod
+        for ifindex in interfaces where checkAll || !attached.contains(ifindex) {
+            try datapath.attach(ifindex: ifindex)
+        }
+        attached = Set(interfaces)
+        if checkAll { lastAttachmentCheck = .now }
+    }
+
+    private static let attachmentCheckPeriod: Duration = .seconds(30)
 
     private static func podKey(_ pod: String) -> ObjectKey {
         let parts = pod.split(separator: "/", maxSplits: 1)
