@@ -41,6 +41,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "PolicyCompiler", dependencies: ["KubeModel", "DataplaneModel"], swiftSettings: strict),
+        .target(name: "Manifests", dependencies: ["YAML", "KubeModel", "PolicyCompiler"], swiftSettings: strict),
         .target(
             name: "Datapath",
             dependencies: ["DataplaneModel", "CLibbpf", "BPFShims", .product(name: "Logging", package: "swift-log")],
@@ -50,7 +51,8 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "DataplaneModel",
+                "DataplaneModel", "KubeModel", "PolicyCompiler", "Datapath", "YAML", "Manifests", "KubeClient",
+                "KubeRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -60,7 +62,9 @@ let package = Package(
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "YAML",
+                "YAML", "Manifests", "Agent", "Datapath", "DataplaneModel", "PolicyCompiler", "KubeModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -80,9 +84,16 @@ let package = Package(
         // Test support and tests.
         .target(name: "BulwarkTesting", dependencies: ["KubeModel"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BulwarkTesting"], swiftSettings: strict),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "DataplaneModel", "BulwarkTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "DataplaneModel", "Datapath", "KubeModel", "KubeClient", "PolicyCompiler", "YAML",
+                "BulwarkTesting", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "DataplaneModelTests", dependencies: ["DataplaneModel"], swiftSettings: strict),
-        .testTarget(name: "PolicyCompilerTests", dependencies: ["PolicyCompiler", "KubeModel", "YAML", "BulwarkTesting"], swiftSettings: strict),
+        .testTarget(name: "PolicyCompilerTests", dependencies: ["PolicyCompiler", "KubeModel", "YAML", "Manifests", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeModel", "BulwarkTesting"], swiftSettings: strict),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeModel", "BulwarkTesting"], swiftSettings: strict),

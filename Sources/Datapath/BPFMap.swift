@@ -8,6 +8,7 @@ struct BPFMap {
     let name: String
     let fd: Int32
     let capacity: Int
+    let keySize: Int
 
     init(object: OpaquePointer, name: String) throws {
         guard let map = bpf_object__find_map_by_name(object, name) else {
@@ -16,6 +17,24 @@ struct BPFMap {
         self.name = name
         self.fd = bpf_map__fd(map)
         self.capacity = Int(bpf_map__max_entries(map))
+        self.keySize = Int(bpf_map__key_size(map))
+    }
+
+    /// The number of entries, by walking the keys (no values are copied).
+    func count() throws -> Int {
+        var current = [UInt8](repeating: 0, count: max(keySize, 1))
+        var next = current
+        var count = 0
+        var status = next.withUnsafeMutableBytes { bpf_map_get_next_key(fd, nil, $0.baseAddress) }
+        while status == 0 {
+            count += 1
+            swap(&current, &next)
+            status = current.withUnsafeBytes { key in
+                next.withUnsafeMutableBytes { bpf_map_get_next_key(fd, key.baseAddress, $0.baseAddress) }
+            }
+        }
+        if status != -ENOENT { try check(status, "count entries", map: name) }
+        return count
     }
 
     func lookup<K: BitwiseCopyable, V: BitwiseCopyable>(_ key: K, as: V.Type = V.self) throws -> V? {

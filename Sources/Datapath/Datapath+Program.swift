@@ -33,18 +33,36 @@ extension Datapath {
         try plan.checkCapacity(endpoints: endpoints, ipcache: ipcache)
         let layout = PolicyLayout(plan: plan, current: current)
         try layout.checkCapacity(selectors: selectors, policy: policy, current: current)
-        report.mapOperations = try apply(plan, layout: layout)
+        do {
+            report.mapOperations = try apply(plan, layout: layout)
+        } catch {
+            ipcacheMemo = nil
+            throw error
+        }
+        ipcacheMemo = (plan.ipcacheAfter, .now)
         return report
     }
 
-    /// The maps' current contents, read from the kernel.
+    /// How long the remembered ipcache is trusted before it is read from the kernel again.
+    ///
+    /// Why remember it at all: the ipcache holds every pod IP of the cluster (tens of thousands of LPM entries, which
+    /// the kernel cannot read in batches), while a typical update changes a handful; reading it back on every
+    /// program would dominate the reconcile. Only this process writes it, so the memo is exact; re-reading it every
+    /// 30 s (and after any failed program) still repairs drift from outside, as diffing against the kernel intends.
+    static let ipcacheMemoLifetime: Duration = .seconds(30)
+
+    /// The maps' current contents, read from the kernel (the ipcache from the memo while it is fresh).
     func readState() throws -> MapState {
         var state = MapState()
         for (ifindex, value) in try endpoints.entries(as: (UInt32.self, bulwark_endpoint.self)) {
             state.endpoints[ifindex] = EndpointConfig(value)
         }
-        for (key, value) in try ipcache.entries(as: (bulwark_ipcache_key.self, bulwark_ipcache_value.self)) {
-            if let prefix = IPPrefix(ipcacheKey: key) { state.ipcache[prefix] = value.identity }
+        if let memo = ipcacheMemo, ContinuousClock.now - memo.at < Self.ipcacheMemoLifetime {
+            state.ipcache = memo.entries
+        } else {
+            for (key, value) in try ipcache.entries(as: (bulwark_ipcache_key.self, bulwark_ipcache_value.self)) {
+                if let prefix = IPPrefix(ipcacheKey: key) { state.ipcache[prefix] = value.identity }
+            }
         }
         for (raw, value) in try policy.entries(as: (bulwark_policy_key.self, bulwark_policy_value.self)) {
             let (set, key) = PortKey.from(raw)

@@ -34,6 +34,8 @@ public final class Datapath: @unchecked Sendable {
     let fromContainerFD: Int32
     let toContainerFD: Int32
     let lock = NSLock()
+    /// The ipcache as the last successful `program(_:)` left it, and when; guarded by `lock` (see `readState`).
+    var ipcacheMemo: (entries: [IPPrefix: UInt32], at: ContinuousClock.Instant)?
 
     /// Loads the embedded programs, reusing (or creating) the maps pinned under `pinRoot`, and pins the programs.
     ///

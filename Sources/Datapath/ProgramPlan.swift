@@ -15,6 +15,8 @@ struct ProgramPlan {
 
     var endpointChanges: [EndpointChange] = []
     var ipcacheUpserts: [IPPrefix: UInt32] = [:]
+    /// What the ipcache holds once the plan is applied.
+    var ipcacheAfter: [IPPrefix: UInt32] = [:]
     var ipcacheRemovals: [IPPrefix] = []
     var removedEndpoints: [UInt32] = []
     var finalDeletions: [PolicyKey] = []
@@ -149,5 +151,6 @@ struct ProgramPlan {
         }
         ipcacheRemovals = current.keys.filter { wanted[$0] == nil }
         report.ipcache.removed = ipcacheRemovals.count
+        ipcacheAfter = wanted
     }
 }

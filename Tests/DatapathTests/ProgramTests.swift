@@ -93,3 +93,23 @@ struct ProgramTests {
         #expect(state.sets.isEmpty && state.selectors.isEmpty && state.endpoints.isEmpty)
     }
 }
+
+/// The ipcache memo: kept across refused programs, and never trusted past its lifetime.
+@Suite(.enabled(if: isRoot, "needs root for BPF"))
+struct IPCacheMemoTests {
+    @Test func aRefusedProgramKeepsTheMemoAndAnExpiredMemoIsReadBackFromTheKernel() throws {
+        let f = try DatapathFixture()
+        try f.datapath.program(Net.state())
+        #expect(f.datapath.ipcacheMemo?.entries.count == Net.ipcache.count)
+        // Two identities for one prefix is refused before anything is written: the memo stays valid.
+        var contradictory = Net.state()
+        contradictory.ipcache.append(IPCacheEntry(prefix: Net.ipcache[0].prefix, identity: Net.idB))
+        #expect(throws: DatapathError.self) { try f.datapath.program(contradictory) }
+        #expect(f.datapath.ipcacheMemo != nil)
+        // An expired memo is read back from the kernel: an entry removed behind our back is restored.
+        try f.datapath.ipcache.delete(Net.ipcache[0].prefix.ipcacheKey)
+        f.datapath.ipcacheMemo?.at = .now - Datapath.ipcacheMemoLifetime
+        let report = try f.datapath.program(Net.state())
+        #expect(report.ipcache.added == 1)
+    }
+}

@@ -10,6 +10,7 @@ public final class AgentMetrics: Sendable {
     private let reconcileFailure: Counter
     private let reconcileDuration: DurationHistogram
     private let programmedEntries: Gauge
+    private let mapOperations: Counter
 
     private static var reconcileTotal: MetricNameDescriptor {
         name("reconcile", "total", "Node reconciles (compile, program, status), by result.")
@@ -33,16 +34,23 @@ public final class AgentMetrics: Sendable {
         reconcileFailure = registry.makeCounter(descriptor: Self.reconcileTotal, labels: [("result", "error")])
         reconcileDuration = registry.makeDurationHistogram(
             descriptor: Self.name("reconcile_duration", "seconds", "Time to compile and program the datapath."),
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)])
+            buckets: [
+                .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+            ])
         programmedEntries = registry.makeGauge(
             descriptor: Self.name("programmed_entries", "", "Policy map entries currently programmed on this node."))
+        mapOperations = registry.makeCounter(
+            descriptor: Self.name(
+                "datapath_map_operations", "total",
+                "BPF map writes and deletes made by reconciles (0 growth after a restart: state was re-adopted)."))
     }
 
-    /// Records one reconcile.
-    public func reconciled(duration: Duration, succeeded: Bool) {
+    /// Records one reconcile and the map operations its programming took.
+    public func reconciled(duration: Duration, succeeded: Bool, mapOperations operations: Int = 0) {
         (succeeded ? reconcileSuccess : reconcileFailure).increment()
         reconcileDuration.record(duration)
+        mapOperations.increment(by: Int64(operations))
     }
 
     public func setProgrammedEntries(_ count: Int) { programmedEntries.set(Double(count)) }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A minimal HTTP/1.1 server for the agent's `/healthz`, `/readyz` and `/metrics` endpoints.
@@ -107,7 +107,8 @@ public final class HTTPEndpointServer: Sendable {
             let target = parts[1]
             response = handler(String(target.split(separator: "?", maxSplits: 1).first ?? target))
         }
-        let head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
+        let head =
+            "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
             + "Content-Type: \(response.contentType)\r\nContent-Length: \(response.body.count)\r\n"
             + "Connection: close\r\n\r\n"
         var bytes = Array(head.utf8)
@@ -132,7 +133,9 @@ public final class HTTPEndpointServer: Sendable {
     private static func writeAll(_ client: Int32, _ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let written = bytes[offset...].withUnsafeBytes {
+                send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard written > 0 else { return }
             offset += written
         }

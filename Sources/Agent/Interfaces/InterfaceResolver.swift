@@ -1,7 +1,7 @@
 import DataplaneModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a pod's host-side interface could not be found. The reconciler retries such pods rather than failing:

@@ -1,7 +1,7 @@
 import DataplaneModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Asks the kernel which interface routes to an address (the netlink equivalent of `ip route get ADDRESS`).
@@ -66,8 +66,12 @@ enum RouteLookup {
         let type = reply.readUInt16(at: 4)
         if type == nlmsgError {
             let code = Int32(bitPattern: reply.readUInt32(at: 16))
-            throw code == 0 ? .noRoute(address) : (code == -ENETUNREACH ? .noRoute(address) : .system(
-                operation: "route lookup for \(address)", errno: -code))
+            throw code == 0
+                ? .noRoute(address)
+                : (code == -ENETUNREACH
+                    ? .noRoute(address)
+                    : .system(
+                        operation: "route lookup for \(address)", errno: -code))
         }
         guard type == rtmNewRoute else { throw .system(operation: "netlink reply type \(type)", errno: EPROTO) }
         let length = min(Int(reply.readUInt32(at: 0)), reply.count)

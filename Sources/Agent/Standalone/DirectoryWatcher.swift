@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Notifies when any file in a directory tree is created, changed, moved or deleted.
@@ -43,7 +43,8 @@ public struct DirectoryWatcher: Sendable {
         defer { close(fd) }
         let stopped = StopFlag()
         continuation.onTermination = { _ in stopped.set() }
-        let mask = UInt32(IN_CREATE | IN_MODIFY | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE)
+        let mask =
+            UInt32(IN_CREATE | IN_MODIFY | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE)
             | UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB)
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while !stopped.isSet {

@@ -1,0 +1,12 @@
+import Datapath
+import DataplaneModel
+
+/// What the reconciler needs from the datapath; `Datapath` conforms, tests substitute a recording fake.
+public protocol DatapathControl: Sendable {
+    /// Makes the maps equal to `desired` (hitless), leaving the previous state intact on error.
+    func program(_ desired: DesiredState) throws -> ProgramReport
+    /// Attaches the policy programs to a pod's host-side interface; idempotent.
+    @discardableResult func attach(ifindex: UInt32) throws -> Bool
+}
+
+extension Datapath: DatapathControl {}

@@ -1,0 +1,164 @@
+import DataplaneModel
+import KubeModel
+
+extension PolicyCompiler {
+    /// Rule ids of a policy, in direction then rule order.
+    func ruleIDs(of policy: ValidatedPolicy) -> [RuleID] {
+        Direction.allCases.flatMap { direction in
+            (policy.rules(direction) ?? []).map { ruleID(policy.reference, direction, $0.index) }
+        }
+    }
+
+    /// The id of one rule: a hash of (policy, direction, index), probed past collisions, so counters and events
+    /// keep their meaning across restarts and recompiles.
+    func ruleID(_ reference: PolicyReference, _ direction: Direction, _ index: Int) -> RuleID {
+        let info = RuleInfo(policy: reference.description, direction: direction, index: index)
+        let space = UInt64(UInt32.max) - UInt64(Identity.firstAllocated)
+        var number = UInt64(Identity.firstAllocated) + IdentityAllocator.fnv1a("\(reference)\u{1}\(direction)\u{1}\(index)") % space
+        while let owner = ruleInfo[RuleID(rawValue: UInt32(number))], owner != info {
+            number = UInt64(Identity.firstAllocated) + (number - UInt64(Identity.firstAllocated) + 1) % space
+        }
+        return RuleID(rawValue: UInt32(number))
+    }
+
+    mutating func allocateRuleIDs(for policy: ValidatedPolicy) {
+        for direction in Direction.allCases {
+            for rule in policy.rules(direction) ?? [] {
+                let id = ruleID(policy.reference, direction, rule.index)
+                ruleInfo[id] = RuleInfo(policy: policy.reference.description, direction: direction, index: rule.index)
+            }
+        }
+    }
+
+    /// A policy's entries for any target: peers expanded to identities, egress named ports resolved on each
+    /// destination identity (all pods of an identity share their named ports, see `LabelSet`).
+    func buildTemplates(_ policy: ValidatedPolicy) -> PolicyTemplates {
+        var result = PolicyTemplates()
+        for direction in Direction.allCases {
+            guard let rules = policy.rules(direction) else { continue }
+            var templates: [EntryTemplate] = []
+            for rule in rules {
+                let id = ruleID(policy.reference, direction, rule.index)
+                let identities = rule.peers.map(peerIdentities)
+                func add(_ peers: [Identity]?, _ proto: L4Protocol?, _ ports: EntryTemplate.Ports) {
+                    for peer in peers ?? [.any] {
+                        templates.append(
+                            EntryTemplate(
+                                peer: peer, proto: proto, ports: ports, action: rule.action, mode: policy.mode, rule: id))
+                    }
+                }
+                guard let ports = rule.ports else {
+                    add(identities, nil, .all)
+                    continue
+                }
+                for port in ports {
+                    switch port.ports {
+                    case .all: add(identities, port.proto, .all)
+                    case .range(let range): add(identities, port.proto, .range(range))
+                    case .named(let name) where direction == .ingress: add(identities, port.proto, .named(name))
+                    case .named(let name):
+                        for peer in identities ?? peers[.allPods].map({ $0.identities.sorted() }) ?? [] {
+                            guard let number = allocator.keys[peer]?.labels?.resolve(name, proto: port.proto) else { continue }
+                            add([peer], port.proto, .range(PortRange(number)))
+                        }
+                    }
+                }
+            }
+            if direction == .ingress { result.ingress = templates } else { result.egress = templates }
+        }
+        return result
+    }
+
+    /// Identities matching any of `peers`, sorted. An ipBlock containing one of the node's addresses also matches
+    /// the `host` identity.
+    private func peerIdentities(_ peers: [Peer]) -> [Identity] {
+        var result = Set<Identity>()
+        for peer in peers {
+            switch peer {
+            case .pods(let pods): result.formUnion(self.peers[pods]?.identities ?? [])
+            case .cidr(let selector):
+                result.formUnion(identitiesBySelector[selector] ?? [])
+                if nodeAddresses.contains(where: { selector.contains(IPPrefix(host: $0)) }) { result.insert(.host) }
+            }
+        }
+        return result.sorted()
+    }
+
+    /// Rebuilds the endpoints of `keys` from their selecting policies' templates.
+    mutating func rebuildEndpoints(_ keys: Set<ObjectKey>) {
+        var membershipChanged = false
+        for key in keys {
+            for (reference, count) in endpointEntryCounts.removeValue(forKey: key) ?? [:] {
+                policyEntryCounts[reference, default: 0] -= count
+            }
+            guard let pod = pods[key], isLocal(pod) else {
+                if endpoints.removeValue(forKey: key) != nil { membershipChanged = true }
+                continue
+            }
+            var counts: [PolicyReference: Int] = [:]
+            let endpoint = buildEndpoint(pod, counts: &counts)
+            if endpoints.updateValue(endpoint, forKey: key) == nil { membershipChanged = true }
+            endpointEntryCounts[key] = counts
+            for (reference, count) in counts { policyEntryCounts[reference, default: 0] += count }
+        }
+        if membershipChanged { endpointOrder = endpoints.keys.sorted() }
+    }
+
+    private func buildEndpoint(_ pod: PodRecord, counts: inout [PolicyReference: Int]) -> Endpoint {
+        let selecting = (endpointPolicies[pod.key] ?? []).sorted()
+        let identity = podIdentityKeys[pod.key]?.first.flatMap { allocator.identities[$0.1] } ?? .world
+        var endpoint = Endpoint(pod: pod.key.description, addresses: pod.addresses, identity: identity)
+        for direction in Direction.allCases {
+            var isolation = Isolation.none
+            var entries: [PolicyEntry] = []
+            for reference in selecting {
+                guard let templates = templates[reference]?.entries(direction) else { continue }
+                isolation = max(isolation, activePolicies[reference]!.mode == .enforce ? .enforce : .audit)
+                var added = 0
+                for template in templates {
+                    var ports: PortRange?
+                    switch template.ports {
+                    case .all: ports = nil
+                    case .range(let range): ports = range
+                    case .named(let name):
+                        guard let number = pod.namedPorts.first(where: {
+                            $0.name == name && $0.protocol == template.proto?.description
+                        }).flatMap({ UInt16(exactly: $0.port) }) else { continue }
+                        ports = PortRange(number)
+                    }
+                    entries.append(
+                        PolicyEntry(
+                            peer: template.peer, proto: template.proto, ports: ports, action: template.action,
+                            mode: template.mode, rule: template.rule))
+                    added += 1
+                }
+                counts[reference, default: 0] += added
+            }
+            if isolation != .none {
+                entries.append(PolicyEntry(peer: .host, rule: direction == .ingress ? .nodeIngress : .nodeEgress))
+            }
+            let policy = DirectionPolicy(isolation: isolation, entries: Array(Set(entries)).sorted(by: PolicyEntry.precedes))
+            if direction == .ingress { endpoint.ingress = policy } else { endpoint.egress = policy }
+        }
+        return endpoint
+    }
+
+    /// The published result: endpoints in pod order, the sorted ipcache, rule meanings and per-policy outcomes.
+    func result() -> CompileResult {
+        var rules = ruleInfo
+        rules[.nodeIngress] = RuleInfo(policy: "node traffic (always allowed)", direction: .ingress, index: 0)
+        rules[.nodeEgress] = RuleInfo(policy: "node traffic (always allowed)", direction: .egress, index: 0)
+        let desired = DesiredState(endpoints: endpointOrder.map { endpoints[$0]! }, ipcache: ipcache.entries, rules: rules)
+        var results: [PolicyReference: PolicyResult] = [:]
+        for (reference, record) in policies {
+            switch record.validation {
+            case .failure(let failure): results[reference] = PolicyResult(accepted: false, errors: failure.errors)
+            case .success:
+                results[reference] = PolicyResult(
+                    accepted: true, selectedPods: (targets[reference] ?? []).sorted(),
+                    programmedEntries: policyEntryCounts[reference] ?? 0)
+            }
+        }
+        return CompileResult(desired: desired, policies: results, identities: allocator.keys)
+    }
+}
