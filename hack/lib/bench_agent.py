@@ -78,7 +78,7 @@ def main(bulwark, repo):
         agent = subprocess.Popen([bulwark, "agent", "--kubeconfig", kubeconfig, "--node-name", "node-0",
                                   "--bpf-root", f"/sys/fs/bpf/bulwark-bench-{os.getpid()}", "--state-dir",
                                   work + "/state", "--bind-address", f"127.0.0.1:{agent_port}",
-                                  "--log-level", "warning"], stderr=open(work + "/agent.log", "w"))
+                                  "--log-level", os.environ.get("BENCH_LOG_LEVEL", "warning")], stderr=open(work + "/agent.log", "w"))
         while not ready(agent_port):
             if agent.poll() is not None:
                 raise SystemExit("agent exited")
@@ -112,6 +112,8 @@ def main(bulwark, repo):
               f"{values['bulwark_reconcile_duration_seconds_count']:.0f} reconciles")
         rss = [line for line in open(f"/proc/{agent.pid}/status") if line.startswith("VmRSS")][0].split()[1]
         print(f"agent resident memory: {int(rss) / 1024:.1f} MiB")
+        if os.environ.get("BENCH_LOG_LEVEL"):
+            subprocess.run(["cp", work + "/agent.log", "/tmp/bench-agent-agent.log"])
     except SystemExit:
         sys.stderr.write("agent log (last lines):\n" + "".join(open(work + "/agent.log").readlines()[-20:]))
         raise
