@@ -53,6 +53,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .executableTarget(name: "bulwark-bench-yaml", dependencies: ["YAML"], swiftSettings: strict),
 
         // Test support and tests.
         .target(name: "BulwarkTesting", swiftSettings: strict),
