@@ -57,6 +57,12 @@ extension JSONValue {
         return nil
     }
 
+    /// Labelled spelling of the member subscript: `value[key: "spec"]`.
+    public subscript(key key: String) -> JSONValue? { self[key] }
+
+    /// Labelled spelling of the element subscript: `value[index: 0]`.
+    public subscript(index index: Int) -> JSONValue? { self[index] }
+
     /// The value at `path`, or `nil` when any step is missing or of the wrong kind.
     public subscript(path: FieldPath) -> JSONValue? {
         var current = self
