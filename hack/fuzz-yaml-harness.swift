@@ -41,9 +41,9 @@ private func hasNonFinite(_ value: JSONValue) -> Bool {
 }
 
 #if BULWARK_LIBFUZZER
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzYAMLInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    checkYAMLInvariants(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
+    @_cdecl("LLVMFuzzerTestOneInput")
+    public func fuzzYAMLInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+        checkYAMLInvariants(Array(UnsafeBufferPointer(start: data, count: size)))
+        return 0
+    }
 #endif

@@ -120,10 +120,18 @@ enum ScalarResolver {
         if bytes[position] == UInt8(ascii: "0") {
             let prefixed = bytes.count - position >= 3
             switch prefixed ? bytes[position + 1] | 0x20 : 0 {
-            case UInt8(ascii: "x"): radix = 16; position += 2
-            case UInt8(ascii: "o"): radix = 8; position += 2
-            case UInt8(ascii: "b"): radix = 2; position += 2
-            default: radix = 8; position += 1
+            case UInt8(ascii: "x"):
+                radix = 16
+                position += 2
+            case UInt8(ascii: "o"):
+                radix = 8
+                position += 2
+            case UInt8(ascii: "b"):
+                radix = 2
+                position += 2
+            default:
+                radix = 8
+                position += 1
             }
         }
         var magnitude: UInt64 = 0

@@ -151,8 +151,10 @@ struct TreeBuilder {
                 throw error(keyPosition, "duplicate key \(JSON.emit(.string(key))) (first at \(first))")
             }
             entries.append(JSONObject.Entry(key: key, value: value.value))
-            pendingEdges.append(.init(keyLine: Int32(keyPosition.line), keyColumn: Int32(keyPosition.column),
-                                      node: value.node))
+            pendingEdges.append(
+                .init(
+                    keyLine: Int32(keyPosition.line), keyColumn: Int32(keyPosition.column),
+                    node: value.node))
             if keyIndex != nil {
                 keyIndex![key] = entries.count - 1
             } else if entries.count > JSONObject.indexThreshold {
@@ -230,13 +232,16 @@ struct TreeBuilder {
             var sources: [(JSONObject, Int)] = []
             for (offset, element) in elements.enumerated() {
                 guard case .object(let object) = element else {
-                    throw error(merge.position, "merge key << needs mappings, found a sequence containing \(element.kindName)")
+                    throw error(
+                        merge.position, "merge key << needs mappings, found a sequence containing \(element.kindName)")
                 }
                 sources.append((object, edges[firstEdge + offset].node))
             }
             return sources
         default:
-            throw error(merge.position, "merge key << needs a mapping or a sequence of mappings, found \(merge.source.value.kindName)")
+            throw error(
+                merge.position,
+                "merge key << needs a mapping or a sequence of mappings, found \(merge.source.value.kindName)")
         }
     }
 
@@ -249,7 +254,8 @@ struct TreeBuilder {
     }
 
     private mutating func addNode(_ position: SourcePosition, firstEdge: Int, count: Int) -> Int {
-        nodes.append(.init(line: Int32(position.line), column: Int32(position.column), firstEdge: firstEdge, count: count))
+        nodes.append(
+            .init(line: Int32(position.line), column: Int32(position.column), firstEdge: firstEdge, count: count))
         return nodes.count - 1
     }
 

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Reading and writing YAML streams (Kubernetes manifests, kubeconfig files) as ``JSONValue`` trees.
@@ -54,7 +54,8 @@ public enum YAML {
         let documents = try parseAll(text, file: file, limits: limits)
         guard documents.count == 1 else {
             let position = documents.count > 1 ? documents[1].start : nil
-            throw YAMLError(file: file, position: position, message: "expected one YAML document, found \(documents.count)")
+            throw YAMLError(
+                file: file, position: position, message: "expected one YAML document, found \(documents.count)")
         }
         return documents[0]
     }
@@ -66,7 +67,9 @@ public enum YAML {
 
     /// Several documents separated by `---` lines.
     public static func emitAll(_ values: [JSONValue]) -> String {
-        guard let emitter = LibYAMLEmitter() else { return values.map { JSON.emit($0) + "\n" }.joined(separator: "---\n") }
+        guard let emitter = LibYAMLEmitter() else {
+            return values.map { JSON.emit($0) + "\n" }.joined(separator: "---\n")
+        }
         emitter.streamStart()
         for (index, value) in values.enumerated() {
             emitter.documentStart(explicitMarker: index > 0)

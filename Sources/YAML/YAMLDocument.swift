@@ -21,12 +21,12 @@ public struct YAMLDocument: Sendable {
             let mark = positions.nodes[node]
             let edge: PositionTable.Edge
             switch (component, current) {
-            case let (.key(key), .object(object)):
+            case (.key(let key), .object(let object)):
                 guard let position = object.index(forKey: key), position < mark.count else { return nil }
                 edge = positions.edges[mark.firstEdge + position]
                 if step == path.components.count - 1 { return edge.keyPosition }
                 current = object.entries[position].value
-            case let (.index(index), .array(array)):
+            case (.index(let index), .array(let array)):
                 guard array.indices.contains(index), index < mark.count else { return nil }
                 edge = positions.edges[mark.firstEdge + index]
                 current = array[index]

@@ -1,10 +1,9 @@
+import Foundation
 // Parse-throughput benchmark for the YAML module (run through `hack/bench-yaml`, which also times PyYAML's
 // libyaml-based CSafeLoader on the same file). Prints figures; asserts nothing.
 //
 // Usage: bulwark-bench-yaml <manifests.yaml> [runs] [--parse-only]
 import YAML
-
-import Foundation
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
@@ -32,7 +31,8 @@ func measure(_ label: String, megabytes: Double?, _ body: () throws -> Int) reth
     }
     let seconds = Double(best.components.seconds) + Double(best.components.attoseconds) / 1e18
     let padded = label.padding(toLength: 36, withPad: " ", startingAt: 0)
-    let rate = megabytes.map { String(format: "%8.1f MB/s", $0 / seconds) }
+    let rate =
+        megabytes.map { String(format: "%8.1f MB/s", $0 / seconds) }
         ?? String(format: "%8.0f items/s", Double(count) / seconds)
     print("\(padded) \(rate)  (\(count) items, best of \(runs): \(String(format: "%.1f", seconds * 1000)) ms)")
 }

@@ -54,18 +54,33 @@ import YAML
     static let failures: [(String, String)] = [
         ("kind: 5\nlabels: {}\nspec: {ingress: []}\n", "kind: expected string, found integer 5"),
         ("kind: P\nlabels: {a: 1}\nspec: {ingress: []}\n", "labels.a: expected string, found integer 1"),
-        ("kind: P\nlabels: {}\nspec: {ingress: [{ports: [{port: http}]}]}\n",
-         "spec.ingress[0].ports[0].port: expected integer, found string \"http\""),
-        ("kind: P\nlabels: {}\nspec: {ingress: [{ports: [{port: 1.5}]}]}\n",
-         "spec.ingress[0].ports[0].port: expected integer, found number 1.5"),
-        ("kind: P\nlabels: {}\nspec: {ingress: [{ports: [{port: 3000000000}]}]}\n",
-         "spec.ingress[0].ports[0].port: 3000000000 is out of range for Int32 (-2147483648...2147483647)"),
-        ("kind: P\nlabels: {}\nspec: {ingress: [{ports: [{}]}]}\n", "spec.ingress[0].ports[0].port: required field is missing"),
+        (
+            "kind: P\nlabels: {}\nspec: {ingress: [{ports: [{port: http}]}]}\n",
+            "spec.ingress[0].ports[0].port: expected integer, found string \"http\""
+        ),
+        (
+            "kind: P\nlabels: {}\nspec: {ingress: [{ports: [{port: 1.5}]}]}\n",
+            "spec.ingress[0].ports[0].port: expected integer, found number 1.5"
+        ),
+        (
+            "kind: P\nlabels: {}\nspec: {ingress: [{ports: [{port: 3000000000}]}]}\n",
+            "spec.ingress[0].ports[0].port: 3000000000 is out of range for Int32 (-2147483648...2147483647)"
+        ),
+        (
+            "kind: P\nlabels: {}\nspec: {ingress: [{ports: [{}]}]}\n",
+            "spec.ingress[0].ports[0].port: required field is missing"
+        ),
         ("kind: P\nlabels: {}\n", "spec: required field is missing"),
         ("kind: P\nlabels: []\nspec: {ingress: []}\n", "labels: expected object, found array"),
         ("kind: P\nlabels: {}\nspec: {ingress: {}}\n", "spec.ingress: expected array, found object"),
-        ("kind: P\nlabels: {}\nspec: {ingress: [], enabled: yes, priority: x}\n", "spec.priority: expected number, found string \"x\""),
-        ("kind: P\nlabels: {}\nspec: {ingress: [], enabled: \"true\"}\n", "spec.enabled: expected boolean, found string \"true\""),
+        (
+            "kind: P\nlabels: {}\nspec: {ingress: [], enabled: yes, priority: x}\n",
+            "spec.priority: expected number, found string \"x\""
+        ),
+        (
+            "kind: P\nlabels: {}\nspec: {ingress: [], enabled: \"true\"}\n",
+            "spec.enabled: expected boolean, found string \"true\""
+        ),
         ("- 1\n", "expected object, found array"),
     ]
 
@@ -96,7 +111,10 @@ import YAML
         #expect(try decoder.decode([String: Int].self, from: ["a": 1, "b": 2]) == ["a": 1, "b": 2])
     }
 
-    enum Action: String, Codable { case allow = "Allow", deny = "Deny" }
+    enum Action: String, Codable {
+        case allow = "Allow"
+        case deny = "Deny"
+    }
 
     struct Custom: Decodable, Equatable {
         var action: Action
@@ -114,7 +132,8 @@ import YAML
             action = try container.decode(Action.self, forKey: .action)
             weight = try container.decodeIfPresent(Int.self, forKey: .weight) ?? 1
             guard weight > 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .weight, in: container, debugDescription: "must be positive")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .weight, in: container, debugDescription: "must be positive")
             }
         }
     }
@@ -184,7 +203,9 @@ import YAML
         #expect(value["ports"] == [["port": 80, "weight": 0.5]])
         #expect(value["raw"] == ["k": [1, nil]])
         #expect(try JSONValueDecoder().decode(Policy.self, from: value) == policy)
-        #expect(JSON.emit(value) == #"{"kind":"P","labels":{"a":"2","m":"3","z":"1"},"ports":[{"port":80,"weight":0.5}],"raw":{"k":[1,null]},"flag":true,"id":7}"#)
+        let expected = #"{"kind":"P","labels":{"a":"2","m":"3","z":"1"},"ports":[{"port":80,"weight":0.5}],"#
+            + #""raw":{"k":[1,null]},"flag":true,"id":7}"#
+        #expect(JSON.emit(value) == expected)
     }
 
     @Test("sortsKeys sorts every object")

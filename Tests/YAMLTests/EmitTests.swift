@@ -60,17 +60,18 @@ import YAML
     @Test("nested values emit as block YAML in member order")
     func nestedValuesEmitAsBlocks() {
         let value: JSONValue = ["kind": "Pod", "spec": ["containers": [["name": "c", "ports": [80, 443]]]], "a": 1]
-        #expect(YAML.emit(value) == """
-            kind: Pod
-            spec:
-              containers:
-              - name: c
-                ports:
-                - 80
-                - 443
-            a: 1
+        #expect(
+            YAML.emit(value) == """
+                kind: Pod
+                spec:
+                  containers:
+                  - name: c
+                    ports:
+                    - 80
+                    - 443
+                a: 1
 
-            """)
+                """)
     }
 
     @Test("several documents are separated by ---")
@@ -87,7 +88,8 @@ import YAML
     static let documents: [(String, JSONValue)] = [
         ("null", nil), ("true", true), (" false ", false), ("0", 0), ("-0", 0), ("-12", -12), ("1.5", 1.5),
         ("1e3", 1000.0), ("-2.5E-3", -0.0025), ("9223372036854775807", .int(.max)),
-        ("9223372036854775808", 9_223_372_036_854_775_808.0), ("\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"", "a\"b\\c/d\u{8}\u{c}\n\r\t"),
+        ("9223372036854775808", 9_223_372_036_854_775_808.0),
+        ("\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"", "a\"b\\c/d\u{8}\u{c}\n\r\t"),
         ("\"\\u00e9\\u20AC\\ud83c\\udf89\"", "é€🎉"), ("\"é\"", "é"), ("[]", []), ("{}", [:]),
         ("[1, [2, {\"a\": [null]}]]", [1, [2, ["a": [nil]]]]),
         ("{\"b\": 1, \"a\": 2}", ["b": 1, "a": 2]), ("\u{FEFF}{}", [:]),
@@ -133,15 +135,19 @@ import YAML
     @Test("invalid UTF-8 and excessive depth are errors")
     func invalidUTF8AndDepthAreErrors() {
         #expect(catching { try JSON.parse([0x22, 0xFF, 0x22]) }?.description == "1:2: invalid UTF-8 in a string")
-        #expect(catching { try JSON.parse(String(repeating: "[", count: 600)) }?.description
-            == "1:513: nesting is deeper than 512 levels")
+        #expect(
+            catching { try JSON.parse(String(repeating: "[", count: 600)) }?.description
+                == "1:513: nesting is deeper than 512 levels")
     }
 
     static let emitted: [(JSONValue, String, String)] = [
         (nil, "null", "null"), (1, "1", "1"), (1.0, "1.0", "1.0"), (.double(.nan), "null", "null"),
         ("a\"\\\n\t\u{1}\u{7F}é", #""a\"\\\n\t\u0001\u007fé""#, #""a\"\\\n\t\u0001\u007fé""#),
         ([], "[]", "[]"), ([:], "{}", "{}"),
-        (["b": [1, nil], "a": [:]], #"{"b":[1,null],"a":{}}"#, "{\n  \"b\": [\n    1,\n    null\n  ],\n  \"a\": {}\n}"),
+        (
+            ["b": [1, nil], "a": [:]], #"{"b":[1,null],"a":{}}"#,
+            "{\n  \"b\": [\n    1,\n    null\n  ],\n  \"a\": {}\n}"
+        ),
     ]
 
     @Test("JSON emits compact and pretty text", arguments: emitted)
@@ -154,7 +160,9 @@ import YAML
         }
     }
 
-    @Test("doubles round-trip through JSON text exactly", arguments: [0.1, 1e-7, 123456789.123, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -0.0])
+    @Test(
+        "doubles round-trip through JSON text exactly",
+        arguments: [0.1, 1e-7, 123456789.123, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -0.0])
     func doublesRoundTrip(number: Double) throws {
         #expect(try JSON.parse(JSON.emit(.double(number))) == .double(number))
         #expect(try parseValue(YAML.emit(.double(number))) == .double(number))

@@ -60,11 +60,13 @@ import YAML
                 let key = String((0..<random.below(8)).map { _ in alphabet[random.below(alphabet.count)] })
                 let text = String((0..<random.below(24)).map { _ in alphabet[random.below(alphabet.count)] })
                 let number = Double(bitPattern: random.next())
-                let scalar: JSONValue = [.string(text), .double(number), .int(Int64(bitPattern: random.next()))][random.below(3)]
+                let scalar: JSONValue = [.string(text), .double(number), .int(Int64(bitPattern: random.next()))][
+                    random.below(3)]
                 members.append((key, scalar))
             }
             let value = JSONValue.object(JSONObject(members))
-            if let problem = roundTripProblem([value, .array([value]), value[members[0].0] ?? nil]), failures.count < 5 {
+            if let problem = roundTripProblem([value, .array([value]), value[members[0].0] ?? nil]), failures.count < 5
+            {
                 failures.append(problem)
             }
         }

@@ -20,8 +20,9 @@ import YAML
         #expect(container["resources"]?["requests"]?["cpu"] == 0.25)
         #expect(container["resources"]?["limits"]?["cpu"] == "500m")
         #expect(deployment[["spec", "template", "spec", "securityContext", "runAsNonRoot"]] == true)
-        #expect(document.position(of: ["spec", "template", "spec", "containers", 0, "ports", 0, "containerPort"])
-            == SourcePosition(line: 35, column: 15))
+        #expect(
+            document.position(of: ["spec", "template", "spec", "containers", 0, "ports", 0, "containerPort"])
+                == SourcePosition(line: 35, column: 15))
     }
 
     @Test("a NetworkPolicy reads with selectors, CIDRs and named ports")
@@ -29,13 +30,16 @@ import YAML
         let policy = try YAML.parseOne(ManifestFixtures.networkPolicy).value
         #expect(policy["spec"]?["policyTypes"] == ["Ingress", "Egress"])
         let ingress = try #require(policy[["spec", "ingress", 0]])
-        #expect(ingress["from"]?[0]?["namespaceSelector"]?["matchExpressions"]?[0]
-            == ["key": "team", "operator": "In", "values": ["payments", "checkout"]])
+        #expect(
+            ingress["from"]?[0]?["namespaceSelector"]?["matchExpressions"]?[0]
+                == ["key": "team", "operator": "In", "values": ["payments", "checkout"]])
         #expect(ingress["from"]?[0]?["podSelector"]?["matchLabels"] == ["role": "frontend"])
         #expect(ingress["from"]?[1]?["ipBlock"] == ["cidr": "172.17.0.0/16", "except": ["172.17.1.0/24"]])
-        #expect(ingress["ports"] == [
-            ["protocol": "TCP", "port": 6379], ["protocol": "TCP", "port": 32000, "endPort": 32768], ["port": "http"],
-        ])
+        #expect(
+            ingress["ports"] == [
+                ["protocol": "TCP", "port": 6379], ["protocol": "TCP", "port": 32000, "endPort": 32768],
+                ["port": "http"],
+            ])
         #expect(policy[["spec", "egress", 0, "ports", 0]] == ["protocol": "UDP", "port": 53])
     }
 
@@ -82,10 +86,12 @@ import YAML
         #expect(value["users"]?[0]?["user"]?["client-key-data"]?.stringValue?.hasSuffix("==") == true)
     }
 
-    @Test("every fixture survives YAML and JSON round trips", arguments: [
-        ManifestFixtures.deployment, ManifestFixtures.networkPolicy, ManifestFixtures.customResourceDefinition,
-        ManifestFixtures.kindKubeconfig,
-    ])
+    @Test(
+        "every fixture survives YAML and JSON round trips",
+        arguments: [
+            ManifestFixtures.deployment, ManifestFixtures.networkPolicy, ManifestFixtures.customResourceDefinition,
+            ManifestFixtures.kindKubeconfig,
+        ])
     func fixturesRoundTrip(yaml: String) throws {
         let value = try parseValue(yaml)
         #expect(try parseValue(YAML.emit(value)) == value)

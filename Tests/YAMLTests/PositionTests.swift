@@ -49,7 +49,9 @@ import YAML
     @Test("documents locate errors by field path")
     func documentsLocateErrors() throws {
         let document = try YAML.parseAll("a: 1\n---\nspec:\n  port: x\n", file: "p.yaml")[1]
-        #expect(document.error(at: ["spec", "port"], "expected integer").description == "p.yaml:4:3: spec.port: expected integer")
+        #expect(
+            document.error(at: ["spec", "port"], "expected integer").description
+                == "p.yaml:4:3: spec.port: expected integer")
         #expect(document.error(at: ["spec", "nope"], "missing").description == "p.yaml:3:1: spec.nope: missing")
         #expect(document.error(at: ["nope"], "missing").description == "p.yaml:3:1: nope: missing")
     }
@@ -80,8 +82,9 @@ import YAML
         let error = try #require(catching { try document.decode(Policy.self) })
         #expect(error.description == "p.yaml:5:7: spec.ports[1].port: expected integer, found string \"http\"")
         let missing = try YAML.parseOne("spec:\n  ports:\n    - {}\n", file: "q.yaml")
-        #expect(catching { try missing.decode(Policy.self) }?.description
-            == "q.yaml:3:7: spec.ports[0].port: required field is missing")
+        #expect(
+            catching { try missing.decode(Policy.self) }?.description
+                == "q.yaml:3:7: spec.ports[0].port: required field is missing")
     }
 
     @Test("labelled subscripts read members and elements")

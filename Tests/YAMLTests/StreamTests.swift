@@ -2,7 +2,7 @@ import Testing
 import YAML
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct StreamTests {
@@ -38,7 +38,10 @@ import Glibc
     @Test("parseOne rejects streams without exactly one document")
     func parseOneRejectsOtherCounts() {
         #expect(throws: YAMLError(message: "expected one YAML document, found 0")) { try YAML.parseOne("") }
-        #expect(throws: YAMLError(position: SourcePosition(line: 3, column: 1), message: "expected one YAML document, found 2")) {
+        #expect(
+            throws: YAMLError(
+                position: SourcePosition(line: 3, column: 1), message: "expected one YAML document, found 2")
+        ) {
             try YAML.parseOne("a: 1\n---\nb: 2\n")
         }
     }
@@ -58,7 +61,9 @@ import Glibc
         let error = try #require(catching { try YAML.parseAll(contentsOf: path) })
         #expect(error.file == path)
         #expect(error.description.hasPrefix("\(path):2:1: "))
-        #expect((catching { try YAML.parseAll(contentsOf: "/nonexistent/x.yaml") })?.description == "/nonexistent/x.yaml: no such file")
+        #expect(
+            (catching { try YAML.parseAll(contentsOf: "/nonexistent/x.yaml") })?.description
+                == "/nonexistent/x.yaml: no such file")
         try "kind: Pod\n".write(toFile: path)
         #expect(try YAML.parseAll(contentsOf: path).map(\.value) == [["kind": "Pod"]])
     }
