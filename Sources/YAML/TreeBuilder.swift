@@ -137,7 +137,7 @@ struct TreeBuilder {
         while true {
             let keyEvent = try parser.next()
             if case .mappingEnd = keyEvent { break }
-            if case .scalar(let scalar) = keyEvent, scalar.isPlain, scalar.tag == nil, scalar.value == "<<" {
+            if case .scalar(let scalar) = keyEvent, scalar.value == "<<", Self.isMergeKey(scalar) {
                 let source = try build(parser.next(), depth: depth + 1)
                 merges.append(PendingMerge(insertAt: entries.count, source: source, position: scalar.position))
                 size += source.size
@@ -170,6 +170,11 @@ struct TreeBuilder {
         )
         if let anchor = start.anchor { anchors[anchor] = built }
         return built
+    }
+
+    /// `<<` written plain or tagged `!!merge` (a quoted `"<<"` is an ordinary key).
+    private static func isMergeKey(_ scalar: ScalarEvent) -> Bool {
+        scalar.tag == ScalarResolver.tagPrefix + "merge" || (scalar.isPlain && scalar.tag == nil)
     }
 
     /// A mapping key as a string: scalars that type as numbers or booleans become their text form, as
