@@ -6,9 +6,18 @@
 
 /// Reading and writing YAML streams (Kubernetes manifests, kubeconfig files) as ``JSONValue`` trees.
 ///
-/// Parsing uses libyaml and types scalars like `kubectl` (see ``ScalarResolver`` rules in the README: YAML 1.1
-/// booleans such as `yes`/`on` are booleans). Emitting uses libyaml's emitter and quotes every string that would
-/// otherwise read back as another type, so `parseAll(emit(v))` gives `v` back.
+/// Parsing uses libyaml and types plain scalars the way `kubectl` does (sigs.k8s.io/yaml, go-yaml v2 rules), so a
+/// manifest means the same here as in the cluster:
+/// - `true`/`false` and the YAML 1.1 words `yes`/`no`, `on`/`off`, `y`/`n` (each also Capitalised or UPPER) are
+///   booleans; `~`, `null` and empty are null;
+/// - integers may be signed, hex (`0x`), octal (`0o`, or a leading `0`: `0755` is 493) or binary (`0b`), with `_`
+///   separators; floats include `1e3`, `.5`, `.inf`, `.nan`; timestamps stay strings;
+/// - quoted and block scalars are strings; tags `!!str !!int !!float !!bool !!null !!map !!seq` are enforced;
+/// - mapping keys that type as numbers or booleans become their text (`yes: 1` has key `"true"`), null and
+///   collection keys are errors, duplicate keys are errors; anchors, aliases and `<<` merges are resolved.
+///
+/// Emitting uses libyaml's emitter and quotes every string that would otherwise read back as another type, so
+/// `parseAll(emit(v))` gives `v` back.
 public enum YAML {
     /// Every document of a stream, in order.
     ///
