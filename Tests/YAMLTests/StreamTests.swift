@@ -46,10 +46,13 @@ import YAML
         }
     }
 
-    @Test("a UTF-8 byte order mark and CRLF line ends are accepted")
+    @Test("byte order marks, UTF-16 and CRLF line ends are accepted")
     func byteOrderMarkAndCRLFAreAccepted() throws {
         let documents = try YAML.parseAll([0xEF, 0xBB, 0xBF] + Array("a: 1\r\nb: x\r\n".utf8))
         #expect(documents.map(\.value) == [["a": 1, "b": "x"]])
+        let littleEndian = "é: 1\n".utf16.flatMap { unit -> [UInt8] in [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        let utf16: [UInt8] = [0xFF, 0xFE] + littleEndian
+        #expect(try YAML.parseAll(utf16).map(\.value) == [["é": 1]])
     }
 
     @Test("files are read and errors name them")
