@@ -137,7 +137,7 @@ struct TreeBuilder {
         while true {
             let keyEvent = try parser.next()
             if case .mappingEnd = keyEvent { break }
-            if case .scalar(let scalar) = keyEvent, scalar.value == "<<", Self.isMergeKey(scalar) {
+            if case .scalar(let scalar) = keyEvent, Self.isMergeKey(scalar) {
                 let source = try build(parser.next(), depth: depth + 1)
                 merges.append(PendingMerge(insertAt: entries.count, source: source, position: scalar.position))
                 size += source.size
@@ -146,7 +146,7 @@ struct TreeBuilder {
             }
             let (key, keyPosition) = try mappingKey(keyEvent, depth: depth + 1)
             let value = try build(parser.next(), depth: depth + 1)
-            if let existing = keyIndex?[key] ?? (keyIndex == nil ? entries.firstIndex { $0.key == key } : nil) {
+            if let existing = keyIndex?[key] ?? (keyIndex == nil ? Self.linearIndex(of: key, in: entries) : nil) {
                 let first = pendingEdges[pendingBase + existing].keyPosition
                 throw error(keyPosition, "duplicate key \(JSON.emit(.string(key))) (first at \(first))")
             }
@@ -172,9 +172,17 @@ struct TreeBuilder {
         return built
     }
 
+    /// Duplicate check for small mappings; comparing lengths first skips most string comparisons.
+    private static func linearIndex(of key: String, in entries: [JSONObject.Entry]) -> Int? {
+        let length = key.utf8.count
+        return entries.firstIndex { $0.key.utf8.count == length && $0.key == key }
+    }
+
     /// `<<` written plain or tagged `!!merge` (a quoted `"<<"` is an ordinary key).
     private static func isMergeKey(_ scalar: ScalarEvent) -> Bool {
-        scalar.tag == ScalarResolver.tagPrefix + "merge" || (scalar.isPlain && scalar.tag == nil)
+        // Length first: comparing every key with "<<" is measurable on large streams.
+        guard scalar.value.utf8.count == 2, scalar.value == "<<" else { return false }
+        return scalar.tag == ScalarResolver.tagPrefix + "merge" || (scalar.isPlain && scalar.tag == nil)
     }
 
     /// A mapping key as a string: scalars that type as numbers or booleans become their text form, as
