@@ -81,6 +81,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "bulwark-bench-yaml", dependencies: ["YAML"], swiftSettings: strict),
+        .executableTarget(
+            name: "bulwark-bench-compiler",
+            dependencies: ["PolicyCompiler", "KubeModel", "DataplaneModel"],
+            swiftSettings: strict
+        ),
 
         // Test support and tests.
         .target(name: "BulwarkTesting", dependencies: ["KubeModel"], swiftSettings: strict),
