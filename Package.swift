@@ -80,6 +80,12 @@ let package = Package(
             dependencies: ["KubeClient", "KubeRuntime", "KubeModel", "BulwarkTesting"],
             swiftSettings: strict
         ),
+        .executableTarget(name: "bulwark-bench-yaml", dependencies: ["YAML"], swiftSettings: strict),
+        .executableTarget(
+            name: "bulwark-bench-compiler",
+            dependencies: ["PolicyCompiler", "KubeModel", "DataplaneModel"],
+            swiftSettings: strict
+        ),
 
         // Test support and tests.
         .target(name: "BulwarkTesting", dependencies: ["KubeModel"], swiftSettings: strict),

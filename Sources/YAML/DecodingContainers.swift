@@ -10,7 +10,8 @@ struct KeyedTreeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     private func member(_ key: Key) throws(DecodingFailure) -> JSONValue {
         guard let value = object[key.stringValue] else {
-            throw DecodingFailure(path: decoder.path.appending(key: key.stringValue), message: "required field is missing")
+            throw DecodingFailure(
+                path: decoder.path.appending(key: key.stringValue), message: "required field is missing")
         }
         return value
     }
@@ -22,7 +23,9 @@ struct KeyedTreeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decodeBool(member(key), at: path(key)) }
     func decode(_ type: String.Type, forKey key: Key) throws -> String { try decodeString(member(key), at: path(key)) }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decodeDouble(member(key), at: path(key)) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try decodeDouble(member(key), at: path(key))) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float {
+        Float(try decodeDouble(member(key), at: path(key)))
+    }
     func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try integer(type, key) }
     func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try integer(type, key) }
     func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try integer(type, key) }
@@ -101,10 +104,22 @@ struct UnkeyedTreeContainer: UnkeyedDecodingContainer {
         return true
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { let at = path; return try decodeBool(next(), at: at) }
-    mutating func decode(_ type: String.Type) throws -> String { let at = path; return try decodeString(next(), at: at) }
-    mutating func decode(_ type: Double.Type) throws -> Double { let at = path; return try decodeDouble(next(), at: at) }
-    mutating func decode(_ type: Float.Type) throws -> Float { let at = path; return Float(try decodeDouble(next(), at: at)) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool {
+        let at = path
+        return try decodeBool(next(), at: at)
+    }
+    mutating func decode(_ type: String.Type) throws -> String {
+        let at = path
+        return try decodeString(next(), at: at)
+    }
+    mutating func decode(_ type: Double.Type) throws -> Double {
+        let at = path
+        return try decodeDouble(next(), at: at)
+    }
+    mutating func decode(_ type: Float.Type) throws -> Float {
+        let at = path
+        return Float(try decodeDouble(next(), at: at))
+    }
     mutating func decode(_ type: Int.Type) throws -> Int { try integer(type) }
     mutating func decode(_ type: Int8.Type) throws -> Int8 { try integer(type) }
     mutating func decode(_ type: Int16.Type) throws -> Int16 { try integer(type) }

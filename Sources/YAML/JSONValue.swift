@@ -19,12 +19,12 @@ extension JSONValue: Hashable {
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
-        case let (.bool(a), .bool(b)): a == b
-        case let (.int(a), .int(b)): a == b
-        case let (.double(a), .double(b)): a == b || (a.isNaN && b.isNaN)
-        case let (.string(a), .string(b)): a == b
-        case let (.array(a), .array(b)): a == b
-        case let (.object(a), .object(b)): a == b
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.double(let a), .double(let b)): a == b || (a.isNaN && b.isNaN)
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a == b
         default: false
         }
     }
@@ -32,12 +32,24 @@ extension JSONValue: Hashable {
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)
-        case .bool(let value): hasher.combine(1); hasher.combine(value)
-        case .int(let value): hasher.combine(2); hasher.combine(value)
-        case .double(let value): hasher.combine(3); hasher.combine(value.isNaN ? Double.nan.bitPattern : value.bitPattern)
-        case .string(let value): hasher.combine(4); hasher.combine(value)
-        case .array(let value): hasher.combine(5); hasher.combine(value)
-        case .object(let value): hasher.combine(6); hasher.combine(value)
+        case .bool(let value):
+            hasher.combine(1)
+            hasher.combine(value)
+        case .int(let value):
+            hasher.combine(2)
+            hasher.combine(value)
+        case .double(let value):
+            hasher.combine(3)
+            hasher.combine(value.isNaN ? Double.nan.bitPattern : value.bitPattern)
+        case .string(let value):
+            hasher.combine(4)
+            hasher.combine(value)
+        case .array(let value):
+            hasher.combine(5)
+            hasher.combine(value)
+        case .object(let value):
+            hasher.combine(6)
+            hasher.combine(value)
         }
     }
 }
@@ -57,13 +69,23 @@ extension JSONValue {
         return nil
     }
 
+    /// Labelled spelling of the member subscript: `value[key: "spec"]`.
+    public subscript(key key: String) -> JSONValue? { self[key] }
+
+    /// Labelled spelling of the element subscript: `value[index: 0]`.
+    public subscript(index index: Int) -> JSONValue? { self[index] }
+
     /// The value at `path`, or `nil` when any step is missing or of the wrong kind.
     public subscript(path: FieldPath) -> JSONValue? {
         var current = self
         for component in path.components {
             switch component {
-            case .key(let key): guard let next = current[key] else { return nil }; current = next
-            case .index(let index): guard let next = current[index] else { return nil }; current = next
+            case .key(let key):
+                guard let next = current[key] else { return nil }
+                current = next
+            case .index(let index):
+                guard let next = current[index] else { return nil }
+                current = next
             }
         }
         return current

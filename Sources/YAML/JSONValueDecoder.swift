@@ -45,7 +45,9 @@ extension DecodingFailure {
     init(_ error: DecodingError) {
         switch error {
         case .typeMismatch(let type, let context):
-            self.init(path: FieldPath(codingPath: context.codingPath), message: "expected \(type): \(context.debugDescription)")
+            self.init(
+                path: FieldPath(codingPath: context.codingPath),
+                message: "expected \(type): \(context.debugDescription)")
         case .valueNotFound(_, let context), .dataCorrupted(let context):
             self.init(path: FieldPath(codingPath: context.codingPath), message: context.debugDescription)
         case .keyNotFound(let key, let context):
@@ -198,7 +200,8 @@ func decodeDouble(_ value: JSONValue, at path: @autoclosure () -> FieldPath) thr
     }
 }
 
-func decodeInteger<T: FixedWidthInteger>(_ type: T.Type, _ value: JSONValue, at path: @autoclosure () -> FieldPath) throws(DecodingFailure)
+func decodeInteger<T: FixedWidthInteger>(_ type: T.Type, _ value: JSONValue, at path: @autoclosure () -> FieldPath)
+    throws(DecodingFailure)
     -> T
 {
     let integer: Int64
@@ -217,7 +220,9 @@ func decodeInteger<T: FixedWidthInteger>(_ type: T.Type, _ value: JSONValue, at 
 
 /// The primitive types decoded without a nested `Decoder`; nil when `T` is not one of them.
 /// Metatype comparisons, not casts: this runs for every decoded field.
-func decodePrimitive<T>(_ type: T.Type, from value: JSONValue, at path: @autoclosure () -> FieldPath) throws(DecodingFailure) -> T? {
+func decodePrimitive<T>(_ type: T.Type, from value: JSONValue, at path: @autoclosure () -> FieldPath)
+    throws(DecodingFailure) -> T?
+{
     if T.self == String.self { return try decodeString(value, at: path()) as? T }
     if T.self == Int.self { return try decodeInteger(Int.self, value, at: path()) as? T }
     if T.self == Bool.self { return try decodeBool(value, at: path()) as? T }

@@ -26,12 +26,14 @@ final class LibYAMLEmitter {
         yaml_emitter_set_unicode(emitter, 1)
         yaml_emitter_set_width(emitter, -1)
         yaml_emitter_set_indent(emitter, 2)
-        yaml_emitter_set_output(emitter, { context, buffer, size in
-            guard let context, let buffer else { return 0 }
-            let owner = Unmanaged<LibYAMLEmitter>.fromOpaque(context).takeUnretainedValue()
-            owner.output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
-            return 1
-        }, Unmanaged.passUnretained(self).toOpaque())
+        yaml_emitter_set_output(
+            emitter,
+            { context, buffer, size in
+                guard let context, let buffer else { return 0 }
+                let owner = Unmanaged<LibYAMLEmitter>.fromOpaque(context).takeUnretainedValue()
+                owner.output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
+                return 1
+            }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     deinit {
@@ -60,7 +62,8 @@ final class LibYAMLEmitter {
 
     func mappingStart(flow: Bool) {
         send {
-            yaml_mapping_start_event_initialize(&$0, nil, nil, 1, flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE)
+            yaml_mapping_start_event_initialize(
+                &$0, nil, nil, 1, flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE)
         }
     }
 
@@ -92,7 +95,8 @@ final class LibYAMLEmitter {
         bytes.append(0)
         bytes.withUnsafeBufferPointer { buffer in
             send { event in
-                yaml_scalar_event_initialize(&event, nil, nil, buffer.baseAddress, Int32(buffer.count - 1), 1, 1, cStyle)
+                yaml_scalar_event_initialize(
+                    &event, nil, nil, buffer.baseAddress, Int32(buffer.count - 1), 1, 1, cStyle)
             }
         }
     }

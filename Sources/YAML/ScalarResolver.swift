@@ -75,7 +75,9 @@ enum ScalarResolver {
     }
 
     private static func keyword(_ text: String) -> JSONValue? {
-        guard text.utf8.count <= 6 else { return nil }
+        // Keywords have at most 6 bytes and end in one of a few letters: most text fails here without comparisons.
+        let length = text.utf8.count
+        guard length <= 6, text.utf8.last.map(isKeywordEnding) ?? false else { return nil }
         switch text {
         case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON": return .bool(true)
         case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF": return .bool(false)
@@ -84,6 +86,18 @@ enum ScalarResolver {
         case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .double(.infinity)
         case "-.inf", "-.Inf", "-.INF": return .double(-.infinity)
         default: return nil
+        }
+    }
+
+    /// The last bytes keywords can end with (`yes`, `true`, `on`, `no`, `off`, `null`, `~`, `.nan`, `.inf`, ...).
+    private static func isKeywordEnding(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "s"), UInt8(ascii: "S"), UInt8(ascii: "e"),
+            UInt8(ascii: "E"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "o"), UInt8(ascii: "O"),
+            UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "l"), UInt8(ascii: "L"), UInt8(ascii: "~"):
+            true
+        default:
+            false
         }
     }
 
@@ -120,10 +134,18 @@ enum ScalarResolver {
         if bytes[position] == UInt8(ascii: "0") {
             let prefixed = bytes.count - position >= 3
             switch prefixed ? bytes[position + 1] | 0x20 : 0 {
-            case UInt8(ascii: "x"): radix = 16; position += 2
-            case UInt8(ascii: "o"): radix = 8; position += 2
-            case UInt8(ascii: "b"): radix = 2; position += 2
-            default: radix = 8; position += 1
+            case UInt8(ascii: "x"):
+                radix = 16
+                position += 2
+            case UInt8(ascii: "o"):
+                radix = 8
+                position += 2
+            case UInt8(ascii: "b"):
+                radix = 2
+                position += 2
+            default:
+                radix = 8
+                position += 1
             }
         }
         var magnitude: UInt64 = 0

@@ -137,7 +137,7 @@ struct TreeBuilder {
         while true {
             let keyEvent = try parser.next()
             if case .mappingEnd = keyEvent { break }
-            if case .scalar(let scalar) = keyEvent, scalar.isPlain, scalar.tag == nil, scalar.value == "<<" {
+            if case .scalar(let scalar) = keyEvent, Self.isMergeKey(scalar) {
                 let source = try build(parser.next(), depth: depth + 1)
                 merges.append(PendingMerge(insertAt: entries.count, source: source, position: scalar.position))
                 size += source.size
@@ -146,13 +146,15 @@ struct TreeBuilder {
             }
             let (key, keyPosition) = try mappingKey(keyEvent, depth: depth + 1)
             let value = try build(parser.next(), depth: depth + 1)
-            if let existing = keyIndex?[key] ?? (keyIndex == nil ? entries.firstIndex { $0.key == key } : nil) {
+            if let existing = keyIndex?[key] ?? (keyIndex == nil ? Self.linearIndex(of: key, in: entries) : nil) {
                 let first = pendingEdges[pendingBase + existing].keyPosition
                 throw error(keyPosition, "duplicate key \(JSON.emit(.string(key))) (first at \(first))")
             }
             entries.append(JSONObject.Entry(key: key, value: value.value))
-            pendingEdges.append(.init(keyLine: Int32(keyPosition.line), keyColumn: Int32(keyPosition.column),
-                                      node: value.node))
+            pendingEdges.append(
+                .init(
+                    keyLine: Int32(keyPosition.line), keyColumn: Int32(keyPosition.column),
+                    node: value.node))
             if keyIndex != nil {
                 keyIndex![key] = entries.count - 1
             } else if entries.count > JSONObject.indexThreshold {
@@ -168,6 +170,19 @@ struct TreeBuilder {
         )
         if let anchor = start.anchor { anchors[anchor] = built }
         return built
+    }
+
+    /// Duplicate check for small mappings; comparing lengths first skips most string comparisons.
+    private static func linearIndex(of key: String, in entries: [JSONObject.Entry]) -> Int? {
+        let length = key.utf8.count
+        return entries.firstIndex { $0.key.utf8.count == length && $0.key == key }
+    }
+
+    /// `<<` written plain or tagged `!!merge` (a quoted `"<<"` is an ordinary key).
+    private static func isMergeKey(_ scalar: ScalarEvent) -> Bool {
+        // Length first: comparing every key with "<<" is measurable on large streams.
+        guard scalar.value.utf8.count == 2, scalar.value == "<<" else { return false }
+        return scalar.tag == ScalarResolver.tagPrefix + "merge" || (scalar.isPlain && scalar.tag == nil)
     }
 
     /// A mapping key as a string: scalars that type as numbers or booleans become their text form, as
@@ -230,13 +245,16 @@ struct TreeBuilder {
             var sources: [(JSONObject, Int)] = []
             for (offset, element) in elements.enumerated() {
                 guard case .object(let object) = element else {
-                    throw error(merge.position, "merge key << needs mappings, found a sequence containing \(element.kindName)")
+                    throw error(
+                        merge.position, "merge key << needs mappings, found a sequence containing \(element.kindName)")
                 }
                 sources.append((object, edges[firstEdge + offset].node))
             }
             return sources
         default:
-            throw error(merge.position, "merge key << needs a mapping or a sequence of mappings, found \(merge.source.value.kindName)")
+            throw error(
+                merge.position,
+                "merge key << needs a mapping or a sequence of mappings, found \(merge.source.value.kindName)")
         }
     }
 
@@ -249,7 +267,8 @@ struct TreeBuilder {
     }
 
     private mutating func addNode(_ position: SourcePosition, firstEdge: Int, count: Int) -> Int {
-        nodes.append(.init(line: Int32(position.line), column: Int32(position.column), firstEdge: firstEdge, count: count))
+        nodes.append(
+            .init(line: Int32(position.line), column: Int32(position.column), firstEdge: firstEdge, count: count))
         return nodes.count - 1
     }
 

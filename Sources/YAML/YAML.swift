@@ -1,14 +1,23 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Reading and writing YAML streams (Kubernetes manifests, kubeconfig files) as ``JSONValue`` trees.
 ///
-/// Parsing uses libyaml and types scalars like `kubectl` (see ``ScalarResolver`` rules in the README: YAML 1.1
-/// booleans such as `yes`/`on` are booleans). Emitting uses libyaml's emitter and quotes every string that would
-/// otherwise read back as another type, so `parseAll(emit(v))` gives `v` back.
+/// Parsing uses libyaml and types plain scalars the way `kubectl` does (sigs.k8s.io/yaml, go-yaml v2 rules), so a
+/// manifest means the same here as in the cluster:
+/// - `true`/`false` and the YAML 1.1 words `yes`/`no`, `on`/`off`, `y`/`n` (each also Capitalised or UPPER) are
+///   booleans; `~`, `null` and empty are null;
+/// - integers may be signed, hex (`0x`), octal (`0o`, or a leading `0`: `0755` is 493) or binary (`0b`), with `_`
+///   separators; floats include `1e3`, `.5`, `.inf`, `.nan`; timestamps stay strings;
+/// - quoted and block scalars are strings; tags `!!str !!int !!float !!bool !!null !!map !!seq` are enforced;
+/// - mapping keys that type as numbers or booleans become their text (`yes: 1` has key `"true"`), null and
+///   collection keys are errors, duplicate keys are errors; anchors, aliases and `<<` merges are resolved.
+///
+/// Emitting uses libyaml's emitter and quotes every string that would otherwise read back as another type, so
+/// `parseAll(emit(v))` gives `v` back.
 public enum YAML {
     /// Every document of a stream, in order.
     ///
@@ -54,7 +63,8 @@ public enum YAML {
         let documents = try parseAll(text, file: file, limits: limits)
         guard documents.count == 1 else {
             let position = documents.count > 1 ? documents[1].start : nil
-            throw YAMLError(file: file, position: position, message: "expected one YAML document, found \(documents.count)")
+            throw YAMLError(
+                file: file, position: position, message: "expected one YAML document, found \(documents.count)")
         }
         return documents[0]
     }
@@ -66,7 +76,9 @@ public enum YAML {
 
     /// Several documents separated by `---` lines.
     public static func emitAll(_ values: [JSONValue]) -> String {
-        guard let emitter = LibYAMLEmitter() else { return values.map { JSON.emit($0) + "\n" }.joined(separator: "---\n") }
+        guard let emitter = LibYAMLEmitter() else {
+            return values.map { JSON.emit($0) + "\n" }.joined(separator: "---\n")
+        }
         emitter.streamStart()
         for (index, value) in values.enumerated() {
             emitter.documentStart(explicitMarker: index > 0)

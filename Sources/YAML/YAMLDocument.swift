@@ -21,12 +21,12 @@ public struct YAMLDocument: Sendable {
             let mark = positions.nodes[node]
             let edge: PositionTable.Edge
             switch (component, current) {
-            case let (.key(key), .object(object)):
+            case (.key(let key), .object(let object)):
                 guard let position = object.index(forKey: key), position < mark.count else { return nil }
                 edge = positions.edges[mark.firstEdge + position]
                 if step == path.components.count - 1 { return edge.keyPosition }
                 current = object.entries[position].value
-            case let (.index(index), .array(array)):
+            case (.index(let index), .array(let array)):
                 guard array.indices.contains(index), index < mark.count else { return nil }
                 edge = positions.edges[mark.firstEdge + index]
                 current = array[index]
@@ -38,10 +38,30 @@ public struct YAMLDocument: Sendable {
         return positions.nodes[node].position
     }
 
+    /// Decodes the document as `T`; a failure becomes a located error such as
+    /// `policy.yaml:14:9: spec.ingress[0].ports[0].port: expected integer, found string "http"`.
+    public func decode<T: Decodable>(_ type: T.Type, using decoder: JSONValueDecoder = JSONValueDecoder())
+        throws(YAMLError) -> T
+    {
+        do {
+            return try decoder.decode(type, from: value)
+        } catch {
+            throw self.error(at: error.path, error.message)
+        }
+    }
+
     /// A located error about this document, for messages like `policy.yaml:14:9: spec.ports[0].port: …`.
+    /// Points at the node itself, or at its nearest existing ancestor when the node is missing.
     public func error(at path: FieldPath, _ message: String) -> YAMLError {
         let text = path.isRoot ? message : "\(path): \(message)"
-        return YAMLError(file: file, position: position(of: path) ?? start, message: text)
+        var components = path.components[...]
+        while !components.isEmpty {
+            if let position = position(of: FieldPath(Array(components))) {
+                return YAMLError(file: file, position: position, message: text)
+            }
+            components = components.dropLast()
+        }
+        return YAMLError(file: file, position: start, message: text)
     }
 }
 

@@ -82,31 +82,34 @@ private final class ContinuousProbes: Sendable {
     }
 }
 
-@Suite(.enabled(if: getuid() == 0, "loads eBPF and creates network namespaces: needs root"))
-struct AgentResilienceTests {
-    /// A cluster with pods a and b on node-a and a policy allowing TCP 80 (not 81) into b.
-    private func prepare(_ server: TestAPIServer, _ a: NetNSPod, _ b: NetNSPod) async throws -> KubeClient {
-        let client = KubeClient(config: try ClientConfig.load(kubeconfig: try server.writeKubeconfig(auth: .token)))
-        func create<T: KubeResource>(_ type: T.Type, _ yaml: String) async throws -> T {
-            let object = try JSONValueDecoder().decode(T.self, from: try #require(try YAML.parseAll(yaml).first?.value))
-            return try await client.api(T.self, namespace: object.metadata.namespace).create(object)
-        }
-        _ = try await create(Namespace.self, "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}")
-        for (name, pod) in [("a", a), ("b", b)] {
-            var created = try await create(
-                Pod.self,
-                """
-                apiVersion: v1
-                kind: Pod
-                metadata: {name: \(name), namespace: x, labels: {app: \(name)}}
-                spec: {nodeName: node-a, containers: [{name: c}]}
-                """)
-            created.status = try JSONValueDecoder().decode(
-                PodStatus.self,
-                from: try #require(try YAML.parseAll("{phase: Running, podIP: \(pod.address)}").first?.value))
-            _ = try await client.api(Pod.self, namespace: "x").update(created, subresource: .status)
-        }
-        _ = try await create(
+/// A cluster with pods a and b on node-a and a policy allowing TCP 80 (not 81) into b, plus what an agent needs;
+/// everything is removed when the fixture goes away.
+private final class ResilienceFixture {
+    let server: TestAPIServer
+    let a: NetNSPod
+    let b: NetNSPod
+    let client: KubeClient
+    let kubeconfig: String
+    let pinRoot = uniquePinRoot()
+    let state: String
+
+    private init(server: TestAPIServer, a: NetNSPod, b: NetNSPod, client: KubeClient) throws {
+        (self.server, self.a, self.b, self.client) = (server, a, b, client)
+        kubeconfig = try server.writeKubeconfig(auth: .clientCertificate, name: "agent")
+        state = try temporaryFolder()
+    }
+
+    static func make() async throws -> ResilienceFixture {
+        let server = try TestAPIServer.start()
+        let a = try NetNSPod()
+        let b = try NetNSPod()
+        try b.serve(tcp: [80, 81])
+        let cluster = TestCluster(
+            client: KubeClient(config: try ClientConfig.load(kubeconfig: try server.writeKubeconfig(auth: .token))))
+        try await cluster.create(Namespace.self, "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}")
+        try await cluster.createPod("x", "a", app: "a", node: "node-a", address: a.address)
+        try await cluster.createPod("x", "b", app: "b", node: "node-a", address: b.address)
+        try await cluster.create(
             BulwarkPolicy.self,
             """
             apiVersion: bulwark.dev/v1alpha1
@@ -116,24 +119,22 @@ struct AgentResilienceTests {
               podSelector: {matchLabels: {app: b}}
               ingress: [{from: [{podSelector: {}}], ports: [{protocol: TCP, port: 80}]}]
             """)
-        return client
+        return try ResilienceFixture(server: server, a: a, b: b, client: cluster.client)
     }
 
+    deinit {
+        try? Datapath.removePins(at: pinRoot)
+        try? FileManager.default.removeItem(atPath: state)
+        server.close()
+    }
+}
+
+@Suite(.enabled(if: getuid() == 0, "loads eBPF and creates network namespaces: needs root"))
+struct AgentResilienceTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: bulwarkBinary), "needs the built bulwark binary"))
     func killingTheAgentKeepsEnforcementAndARestartReadoptsTheMaps() async throws {
-        let server = try TestAPIServer.start()
-        defer { server.close() }
-        let a = try NetNSPod()
-        let b = try NetNSPod()
-        try b.serve(tcp: [80, 81])
-        let client = try await prepare(server, a, b)
-        let kubeconfig = try server.writeKubeconfig(auth: .clientCertificate, name: "agent")
-        let pinRoot = uniquePinRoot()
-        let state = try temporaryFolder()
-        defer {
-            try? Datapath.removePins(at: pinRoot)
-            try? FileManager.default.removeItem(atPath: state)
-        }
+        let f = try await ResilienceFixture.make()
+        let (a, b, client, kubeconfig, pinRoot, state) = (f.a, f.b, f.client, f.kubeconfig, f.pinRoot, f.state)
 
         let first = try AgentProcess(kubeconfig: kubeconfig, node: "node-a", pinRoot: pinRoot, stateDirectory: state)
         #expect(await eventually(within: .seconds(20)) { first.isReady })
@@ -161,19 +162,9 @@ struct AgentResilienceTests {
     }
 
     @Test func anAPIServerOutageKeepsEnforcementAndTheAgentCatchesUp() async throws {
-        let server = try TestAPIServer.start()
-        defer { server.close() }
-        let a = try NetNSPod()
-        let b = try NetNSPod()
-        try b.serve(tcp: [80, 81])
-        let client = try await prepare(server, a, b)
-        let kubeconfig = try server.writeKubeconfig(auth: .clientCertificate, name: "agent")
-        let pinRoot = uniquePinRoot()
-        let state = try temporaryFolder()
-        defer {
-            try? Datapath.removePins(at: pinRoot)
-            try? FileManager.default.removeItem(atPath: state)
-        }
+        let f = try await ResilienceFixture.make()
+        let (server, a, b, client) = (f.server, f.a, f.b, f.client)
+        let (kubeconfig, pinRoot, state) = (f.kubeconfig, f.pinRoot, f.state)
         var logger = Logger(label: "test")
         logger.logLevel = .critical  // the outage makes every watch log its retries
         let agent = ClusterAgent(

@@ -9,41 +9,6 @@ import YAML
 
 @testable import Agent
 
-/// Objects for the test API server, written as YAML like a user would.
-private struct Cluster {
-    let client: KubeClient
-
-    @discardableResult
-    func create<T: KubeResource>(_ type: T.Type, _ yaml: String) async throws -> T {
-        let value = try #require(try YAML.parseAll(yaml).first?.value)
-        let object = try JSONValueDecoder().decode(T.self, from: value)
-        return try await client.api(T.self, namespace: object.metadata.namespace).create(object)
-    }
-
-    /// A running pod on `node` with `address`, as the kubelet would report it.
-    func createPod(_ namespace: String, _ name: String, app: String, node: String, address: String) async throws {
-        var pod = try await create(
-            Pod.self,
-            """
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: \(name), namespace: \(namespace), labels: {app: \(app)}}
-            spec: {nodeName: \(node), containers: [{name: c}]}
-            """)
-        pod.status = try JSONValueDecoder().decode(
-            PodStatus.self, from: try #require(try YAML.parseAll("{phase: Running, podIP: \(address)}").first?.value))
-        _ = try await client.api(Pod.self, namespace: namespace).update(pod, subresource: .status)
-    }
-
-    func policy(_ namespace: String, _ name: String) async throws -> BulwarkPolicy {
-        try await client.api(BulwarkPolicy.self, namespace: namespace).get(name)
-    }
-
-    func patch<T: KubeResource>(_ type: T.Type, _ namespace: String?, _ name: String, _ json: String) async throws {
-        _ = try await client.api(T.self, namespace: namespace).patch(name, .merge(json: Data(json.utf8)))
-    }
-}
-
 /// The cluster agent end to end: the test API server, two agents (two node names), netns pods, real probes.
 @Suite(.enabled(if: getuid() == 0, "loads eBPF and creates network namespaces: needs root"))
 struct ClusterAgentTests {
@@ -61,7 +26,7 @@ struct ClusterAgentTests {
         let server = try TestAPIServer.start()
         defer { server.close() }
         let kubeconfig = try server.writeKubeconfig(auth: .clientCertificate)
-        let cluster = Cluster(client: KubeClient(config: try ClientConfig.load(kubeconfig: kubeconfig)))
+        let cluster = TestCluster(client: KubeClient(config: try ClientConfig.load(kubeconfig: kubeconfig)))
         let a = try NetNSPod()
         let b = try NetNSPod()
         let c = try NetNSPod()
@@ -78,7 +43,8 @@ struct ClusterAgentTests {
         try await cluster.createPod("bulwark-system", "bulwark-2", app: "agent", node: "node-b", address: "192.0.2.2")
         for name in ["bulwark-1", "bulwark-2"] {
             try await cluster.patch(
-                Pod.self, "bulwark-system", name, #"{"metadata":{"labels":{"app.kubernetes.io/name":"bulwark","app.kubernetes.io/component":"agent"}}}"#)
+                Pod.self, "bulwark-system", name,
+                #"{"metadata":{"labels":{"app.kubernetes.io/name":"bulwark","app.kubernetes.io/component":"agent"}}}"#)
         }
         try await cluster.create(
             BulwarkPolicy.self,

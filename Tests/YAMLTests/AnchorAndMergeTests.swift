@@ -18,6 +18,8 @@ import YAML
         ),
         // an inline mapping can be merged too
         ("m:\n  <<: {z: 1}\n  w: 2\n", ["m": ["z": 1, "w": 2]]),
+        // an explicitly tagged merge key merges
+        ("m:\n  !!merge <<: {z: 1}\n", ["m": ["z": 1]]),
         // a quoted << is an ordinary key
         ("m:\n  \"<<\": {z: 1}\n", ["m": ["<<": ["z": 1]]]),
         // anchors on keys and aliases as keys

@@ -4,12 +4,24 @@ import YAML
 @Suite struct ErrorPositionTests {
     static let syntaxErrors: [(String, String)] = [
         ("a: b: c\n", "policy.yaml:1:5: mapping values are not allowed in this context"),
-        ("a:\n  - 1\n  b: 2\n", "policy.yaml:3:3: did not find expected '-' indicator (while parsing a block collection at 2:3)"),
+        (
+            "a:\n  - 1\n  b: 2\n",
+            "policy.yaml:3:3: did not find expected '-' indicator (while parsing a block collection at 2:3)"
+        ),
         ("a: [1, 2\n", "policy.yaml:2:1: did not find expected ',' or ']' (while parsing a flow sequence at 1:4)"),
-        ("a: \"unterminated\n", "policy.yaml:2:1: found unexpected end of stream (while scanning a quoted scalar at 1:4)"),
-        ("a: 1\n\tb: 2\n", "policy.yaml:2:1: found a tab character that violates indentation (while scanning a plain scalar at 1:4)"),
+        (
+            "a: \"unterminated\n",
+            "policy.yaml:2:1: found unexpected end of stream (while scanning a quoted scalar at 1:4)"
+        ),
+        (
+            "a: 1\n\tb: 2\n",
+            "policy.yaml:2:1: found a tab character that violates indentation (while scanning a plain scalar at 1:4)"
+        ),
         ("key: value\n  other: 1\n", "policy.yaml:2:8: mapping values are not allowed in this context"),
-        ("a: @x\n", "policy.yaml:1:4: found character that cannot start any token (while scanning for the next token at 1:4)"),
+        (
+            "a: @x\n",
+            "policy.yaml:1:4: found character that cannot start any token (while scanning for the next token at 1:4)"
+        ),
     ]
 
     @Test("syntax errors carry libyaml's message and exact position", arguments: syntaxErrors)
@@ -33,7 +45,8 @@ import YAML
     @Test("duplicate keys are found in large mappings too")
     func duplicateKeysInLargeMappings() {
         let lines = (0..<100).map { "k\($0): \($0)" } + ["k42: again"]
-        #expect(parseError(lines.joined(separator: "\n"))?.description == "101:1: duplicate key \"k42\" (first at 43:1)")
+        #expect(
+            parseError(lines.joined(separator: "\n"))?.description == "101:1: duplicate key \"k42\" (first at 43:1)")
     }
 
     @Test("invalid UTF-8 is reported with its byte offset")

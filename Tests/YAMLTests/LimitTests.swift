@@ -2,7 +2,7 @@ import Testing
 import YAML
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct LimitTests {
@@ -38,8 +38,9 @@ import Glibc
         let limits = YAMLLimits(maxAliasExpansion: 20)
         // 3 aliases of a 4-node list add 12 nodes; 6 add 24.
         #expect(parseError("a: &a [1, 2, 3]\nb: [*a, *a, *a]\n", limits: limits) == nil)
-        #expect(parseError("a: &a [1, 2, 3]\nb: [*a, *a, *a, *a, *a, *a]\n", limits: limits)?.position
-            == SourcePosition(line: 2, column: 25))
+        #expect(
+            parseError("a: &a [1, 2, 3]\nb: [*a, *a, *a, *a, *a, *a]\n", limits: limits)?.position
+                == SourcePosition(line: 2, column: 25))
     }
 
     @Test("nesting deeper than the limit is an error", arguments: [("[", "]"), ("{a: ", "}"), ("- ", "")])
@@ -66,15 +67,17 @@ import Glibc
     func aliasesCountTowardDepth() {
         let limits = YAMLLimits(maxDepth: 4)
         #expect(parseError("a: &a [[[1]]]\n", limits: limits) == nil)
-        #expect(parseError("a: &a [[[1]]]\nb: [*a]\n", limits: limits)?.message
-            == "nesting is deeper than 4 levels (YAMLLimits.maxDepth)")
+        #expect(
+            parseError("a: &a [[[1]]]\nb: [*a]\n", limits: limits)?.message
+                == "nesting is deeper than 4 levels (YAMLLimits.maxDepth)")
     }
 
     @Test("input larger than the size limit is rejected before parsing")
     func oversizedInputIsRejected() {
         let limits = YAMLLimits(maxDocumentBytes: 10)
-        #expect(parseError("a: 1234567890\n", file: "big.yaml", limits: limits)?.description
-            == "big.yaml: input is 14 bytes, more than the limit of 10 bytes")
+        #expect(
+            parseError("a: 1234567890\n", file: "big.yaml", limits: limits)?.description
+                == "big.yaml: input is 14 bytes, more than the limit of 10 bytes")
         #expect(parseError("a: 1\n", limits: limits) == nil)
     }
 }

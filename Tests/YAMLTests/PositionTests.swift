@@ -49,8 +49,11 @@ import YAML
     @Test("documents locate errors by field path")
     func documentsLocateErrors() throws {
         let document = try YAML.parseAll("a: 1\n---\nspec:\n  port: x\n", file: "p.yaml")[1]
-        #expect(document.error(at: ["spec", "port"], "expected integer").description == "p.yaml:4:3: spec.port: expected integer")
+        #expect(
+            document.error(at: ["spec", "port"], "expected integer").description
+                == "p.yaml:4:3: spec.port: expected integer")
         #expect(document.error(at: ["spec", "nope"], "missing").description == "p.yaml:3:1: spec.nope: missing")
+        #expect(document.error(at: ["nope"], "missing").description == "p.yaml:3:1: nope: missing")
     }
 
     static let printedPaths: [(FieldPath, String)] = [
@@ -65,5 +68,29 @@ import YAML
     @Test("field paths print like kubectl messages", arguments: printedPaths)
     func fieldPathsPrint(path: FieldPath, expected: String) {
         #expect(path.description == expected)
+    }
+}
+
+@Suite struct LocatedDecodingTests {
+    struct Port: Decodable { var port: Int32 }
+    struct Spec: Decodable { var ports: [Port] }
+    struct Policy: Decodable { var spec: Spec }
+
+    @Test("decoding a document reports file, line, column and field path")
+    func decodingReportsLocation() throws {
+        let document = try YAML.parseAll("---\nspec:\n  ports:\n    - port: 80\n    - port: http\n", file: "p.yaml")[0]
+        let error = try #require(catching { try document.decode(Policy.self) })
+        #expect(error.description == "p.yaml:5:7: spec.ports[1].port: expected integer, found string \"http\"")
+        let missing = try YAML.parseOne("spec:\n  ports:\n    - {}\n", file: "q.yaml")
+        #expect(
+            catching { try missing.decode(Policy.self) }?.description
+                == "q.yaml:3:7: spec.ports[0].port: required field is missing")
+    }
+
+    @Test("labelled subscripts read members and elements")
+    func labelledSubscripts() {
+        let value: JSONValue = ["a": [1, 2]]
+        #expect(value[key: "a"]?[index: 1] == 2)
+        #expect(value[key: "b"] == nil && value[index: 0] == nil)
     }
 }

@@ -77,9 +77,10 @@ import YAML
 
     @Test("collection tags that match are accepted")
     func matchingCollectionTagsAreAccepted() throws {
-        #expect(try parseValue("a: !!map {x: 1}\nb: !!seq [1]\nc: !custom {z: 2}\n") == [
-            "a": ["x": 1], "b": [1], "c": ["z": 2],
-        ])
+        #expect(
+            try parseValue("a: !!map {x: 1}\nb: !!seq [1]\nc: !custom {z: 2}\n") == [
+                "a": ["x": 1], "b": [1], "c": ["z": 2],
+            ])
     }
 
     static let keys: [(String, String)] = [

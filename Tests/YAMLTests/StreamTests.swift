@@ -2,7 +2,7 @@ import Testing
 import YAML
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct StreamTests {
@@ -38,15 +38,21 @@ import Glibc
     @Test("parseOne rejects streams without exactly one document")
     func parseOneRejectsOtherCounts() {
         #expect(throws: YAMLError(message: "expected one YAML document, found 0")) { try YAML.parseOne("") }
-        #expect(throws: YAMLError(position: SourcePosition(line: 3, column: 1), message: "expected one YAML document, found 2")) {
+        #expect(
+            throws: YAMLError(
+                position: SourcePosition(line: 3, column: 1), message: "expected one YAML document, found 2")
+        ) {
             try YAML.parseOne("a: 1\n---\nb: 2\n")
         }
     }
 
-    @Test("a UTF-8 byte order mark and CRLF line ends are accepted")
+    @Test("byte order marks, UTF-16 and CRLF line ends are accepted")
     func byteOrderMarkAndCRLFAreAccepted() throws {
         let documents = try YAML.parseAll([0xEF, 0xBB, 0xBF] + Array("a: 1\r\nb: x\r\n".utf8))
         #expect(documents.map(\.value) == [["a": 1, "b": "x"]])
+        let littleEndian = "é: 1\n".utf16.flatMap { unit -> [UInt8] in [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        let utf16: [UInt8] = [0xFF, 0xFE] + littleEndian
+        #expect(try YAML.parseAll(utf16).map(\.value) == [["é": 1]])
     }
 
     @Test("files are read and errors name them")
@@ -58,7 +64,9 @@ import Glibc
         let error = try #require(catching { try YAML.parseAll(contentsOf: path) })
         #expect(error.file == path)
         #expect(error.description.hasPrefix("\(path):2:1: "))
-        #expect((catching { try YAML.parseAll(contentsOf: "/nonexistent/x.yaml") })?.description == "/nonexistent/x.yaml: no such file")
+        #expect(
+            (catching { try YAML.parseAll(contentsOf: "/nonexistent/x.yaml") })?.description
+                == "/nonexistent/x.yaml: no such file")
         try "kind: Pod\n".write(toFile: path)
         #expect(try YAML.parseAll(contentsOf: path).map(\.value) == [["kind": "Pod"]])
     }

@@ -16,7 +16,7 @@ func parseError(_ yaml: String, file: String? = nil, limits: YAMLLimits = .defau
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension String {
