@@ -7,18 +7,6 @@ import Testing
 /// pods and namespaces (upstream "should enforce updated policy", "should allow ingress access from updated
 /// namespace/pod", "should stop enforcing policies after they are deleted"), and incremental == from scratch.
 @Suite struct IncrementalCompileTests {
-    static let allowAll = """
-            -  xa xb xc ya yb yc za zb zc
-            xa .  .  .  .  .  .  .  .  .
-            xb .  .  .  .  .  .  .  .  .
-            xc .  .  .  .  .  .  .  .  .
-            ya .  .  .  .  .  .  .  .  .
-            yb .  .  .  .  .  .  .  .  .
-            yc .  .  .  .  .  .  .  .  .
-            za .  .  .  .  .  .  .  .  .
-            zb .  .  .  .  .  .  .  .  .
-            zc .  .  .  .  .  .  .  .  .
-            """
     static let denyIngressX = """
             -  xa xb xc ya yb yc za zb zc
             xa .  X  X  .  .  .  .  .  .
@@ -58,13 +46,13 @@ import Testing
 
     @Test func aPolicyIsEnforcedThenUpdatedThenStopsWhenDeleted() {
         var compiler = compiler(for: ClusterModel())
-        expectTable(&compiler, Self.allowAll)
+        expectTable(&compiler, allConnected)
         compiler.update(networkPolicy("p", types: [.ingress]))
         expectTable(&compiler, Self.denyIngressX)
         compiler.update(networkPolicy("p", ingress: [NetworkPolicyIngressRule(from: [peer(namespaces: ["ns": "y"])])]))
         expectTable(&compiler, Self.xFromY)
         compiler.remove(policy: PolicyReference(kind: .networkPolicy, namespace: "x", name: "p"))
-        expectTable(&compiler, Self.allowAll)
+        expectTable(&compiler, allConnected)
     }
 
     @Test func relabellingANamespaceGrantsAccessFromIt() {
@@ -111,7 +99,7 @@ import Testing
             """)
         model.podObjects[0].metadata.labels = ["pod": "moved"]  // x/a no longer selected
         compiler.update(model.podObjects[0])
-        expectTable(&compiler, Self.allowAll)
+        expectTable(&compiler, allConnected)
     }
 
     @Test func aDeletedPodLeavesTheIPCacheAndItsEndpointGoes() {

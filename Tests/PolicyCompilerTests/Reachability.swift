@@ -13,6 +13,20 @@ import Testing
 ///
 /// A pod always reaches itself: loopback traffic never leaves the pod, so no policy applies (as upstream's
 /// `AllowLoopback`).
+/// The truth table of a cluster without isolation: every pair connects.
+let allConnected = """
+    -  xa xb xc ya yb yc za zb zc
+    xa .  .  .  .  .  .  .  .  .
+    xb .  .  .  .  .  .  .  .  .
+    xc .  .  .  .  .  .  .  .  .
+    ya .  .  .  .  .  .  .  .  .
+    yb .  .  .  .  .  .  .  .  .
+    yc .  .  .  .  .  .  .  .  .
+    za .  .  .  .  .  .  .  .  .
+    zb .  .  .  .  .  .  .  .  .
+    zc .  .  .  .  .  .  .  .  .
+    """
+
 struct Reachability: Equatable, CustomStringConvertible {
     var cells: [[Character]]
 
