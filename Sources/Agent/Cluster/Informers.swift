@@ -13,6 +13,8 @@ public final class Informers: Sendable {
     public let namespaces = Store<Namespace>()
     public let networkPolicies = Store<NetworkPolicy>()
     public let bulwarkPolicies = Store<BulwarkPolicy>()
+    public let services = Store<Service>()
+    public let endpointSlices = Store<EndpointSlice>()
 
     private let client: KubeClient
     private let logger: Logger
@@ -24,7 +26,8 @@ public final class Informers: Sendable {
 
     /// True once every cache has swapped in its first complete list.
     public var allReady: Bool {
-        pods.isReady && namespaces.isReady && networkPolicies.isReady && bulwarkPolicies.isReady
+        pods.isReady && namespaces.isReady && networkPolicies.isReady && bulwarkPolicies.isReady && services.isReady
+            && endpointSlices.isReady
     }
 
     public func waitUntilReady() async {
@@ -32,6 +35,8 @@ public final class Informers: Sendable {
         await namespaces.waitUntilReady()
         await networkPolicies.waitUntilReady()
         await bulwarkPolicies.waitUntilReady()
+        await services.waitUntilReady()
+        await endpointSlices.waitUntilReady()
     }
 
     /// Runs every reflector until cancelled.
@@ -74,6 +79,22 @@ public final class Informers: Sendable {
                     switch change {
                     case .applied(let policy): await deliver(.bulwarkPolicyApplied(policy))
                     case .deleted(let policy): await deliver(.policyDeleted(PolicyReference(policy)))
+                    }
+                }
+            }
+            group.addTask {
+                await self.reflect(self.services, listed: listed) { change in
+                    switch change {
+                    case .applied(let service): await deliver(.serviceApplied(service))
+                    case .deleted(let service): await deliver(.serviceDeleted(service.key))
+                    }
+                }
+            }
+            group.addTask {
+                await self.reflect(self.endpointSlices, listed: listed) { change in
+                    switch change {
+                    case .applied(let slice): await deliver(.endpointSliceApplied(slice))
+                    case .deleted(let slice): await deliver(.endpointSliceDeleted(slice.key))
                     }
                 }
             }

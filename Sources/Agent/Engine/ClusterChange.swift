@@ -10,6 +10,10 @@ public enum ClusterChange: Sendable {
     case networkPolicyApplied(NetworkPolicy)
     case bulwarkPolicyApplied(BulwarkPolicy)
     case policyDeleted(PolicyReference)
+    case serviceApplied(Service)
+    case serviceDeleted(ObjectKey)
+    case endpointSliceApplied(EndpointSlice)
+    case endpointSliceDeleted(ObjectKey)
 }
 
 /// The full set of objects a source currently holds; sources that re-read everything (standalone mode) hand one of
@@ -19,15 +23,19 @@ public struct ClusterObjects: Sendable {
     public var namespaces: [Namespace] = []
     public var networkPolicies: [NetworkPolicy] = []
     public var bulwarkPolicies: [BulwarkPolicy] = []
+    public var services: [Service] = []
+    public var endpointSlices: [EndpointSlice] = []
 
     public init(
         pods: [Pod] = [], namespaces: [Namespace] = [], networkPolicies: [NetworkPolicy] = [],
-        bulwarkPolicies: [BulwarkPolicy] = []
+        bulwarkPolicies: [BulwarkPolicy] = [], services: [Service] = [], endpointSlices: [EndpointSlice] = []
     ) {
         self.pods = pods
         self.namespaces = namespaces
         self.networkPolicies = networkPolicies
         self.bulwarkPolicies = bulwarkPolicies
+        self.services = services
+        self.endpointSlices = endpointSlices
     }
 }
 

@@ -35,6 +35,8 @@ public actor NodeReconciler {
     private var compiler: PolicyCompiler
     private var interfaceNames: [ObjectKey: String] = [:]
     private var generations: [PolicyReference: Int64] = [:]
+    private var services: [ObjectKey: Service] = [:]
+    private var endpointSlices: [ObjectKey: EndpointSlice] = [:]
     private var known = ClusterObjectKeys()
     /// Interfaces our programs were attached to by the last reconcile, and when all of them were last checked.
     private var attached: Set<UInt32> = []
@@ -67,6 +69,8 @@ public actor NodeReconciler {
         for key in known.pods.subtracting(next.pods) { apply(.podDeleted(key)) }
         for name in known.namespaces.subtracting(next.namespaces) { apply(.namespaceDeleted(name)) }
         for reference in known.policies.subtracting(next.policies) { apply(.policyDeleted(reference)) }
+        services = Dictionary(objects.services.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
+        endpointSlices = Dictionary(objects.endpointSlices.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
         objects.namespaces.forEach { apply(.namespaceApplied($0)) }
         objects.pods.forEach { apply(.podApplied($0)) }
         objects.networkPolicies.forEach { apply(.networkPolicyApplied($0)) }
@@ -100,6 +104,10 @@ public actor NodeReconciler {
             compiler.remove(policy: reference)
             known.policies.remove(reference)
             generations[reference] = nil
+        case .serviceApplied(let service): services[service.key] = service
+        case .serviceDeleted(let key): services[key] = nil
+        case .endpointSliceApplied(let slice): endpointSlices[slice.key] = slice
+        case .endpointSliceDeleted(let key): endpointSlices[key] = nil
         }
         return true
     }
@@ -120,6 +128,8 @@ public actor NodeReconciler {
     public func reconcile() -> ReconcileOutcome {
         let start = ContinuousClock.now
         var compiled = compiler.compile()
+        ServiceEgress.add(
+            services: Array(services.values), slices: Array(endpointSlices.values), to: &compiled.desired)
         let compiledAt = ContinuousClock.now
         var unresolved: [String: String] = [:]
         for index in compiled.desired.endpoints.indices {

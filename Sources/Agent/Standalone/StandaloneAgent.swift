@@ -89,7 +89,8 @@ public struct StandaloneAgent: Service {
             await reconciler.replaceAll(
                 with: ClusterObjects(
                     pods: loaded.pods, namespaces: loaded.namespaces, networkPolicies: loaded.networkPolicies,
-                    bulwarkPolicies: loaded.bulwarkPolicies))
+                    bulwarkPolicies: loaded.bulwarkPolicies, services: loaded.services,
+                    endpointSlices: loaded.endpointSlices))
             let outcome = await reconciler.reconcile()
             metrics.reconciled(
                 duration: outcome.duration, succeeded: outcome.succeeded,
