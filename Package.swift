@@ -71,6 +71,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "bulwark-bench-compiler",
+            dependencies: ["PolicyCompiler", "KubeModel", "DataplaneModel"],
+            swiftSettings: strict
+        ),
+
         // Test support and tests.
         .target(name: "BulwarkTesting", swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "BulwarkTesting"], swiftSettings: strict),
