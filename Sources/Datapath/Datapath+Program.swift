@@ -7,11 +7,14 @@ extension Datapath {
     /// Hitless ordering (no packet that both the old and the new state allow is dropped, none that both deny passes):
     /// 0. Policy sets the new state needs and the maps lack are written first. Sets are immutable and shared by
     ///    content, so nothing in use changes.
-    /// 1. Each endpoint whose policy changes gets its whole new selector generation written into its *inactive*
-    ///    epoch (`policy_epoch` in the endpoint config selects one of two per endpoint), then one atomic write of the
-    ///    endpoint config flips generation and isolation together. A packet reads the config once, so it is judged
-    ///    entirely by the old or entirely by the new policy; overlapping LPM folds never mix. New endpoints get their
-    ///    policy before their config exists (until then their packets are not enforced, as before).
+    /// 1. Endpoints whose policy changes. When only exact-identity selectors change (the any-identity selector,
+    ///    isolation and flags stay), the changed selectors are written in place: a packet's verdict reads one
+    ///    exact-identity selector, so it sees that selector before or after its single atomic write (selectors that
+    ///    are gone are deleted in step 4). Otherwise the endpoint's whole new generation is written into its
+    ///    *inactive* epoch (`policy_epoch` in the endpoint config selects one of two per endpoint), and once every
+    ///    generation is written, one atomic write of each endpoint config flips generation and isolation together:
+    ///    a packet reads the config once, so it is judged entirely by the old or entirely by the new policy.
+    ///    New endpoints get their policy before their config exists (until then their packets are not enforced).
     /// 2. ipcache upserts, then ipcache deletions: with upserts first, every address matches either its old or its new
     ///    longest prefix, so it resolves to its old or its new identity, never to a third one.
     /// 3. Removed endpoints lose their config first (their packets pass as for any unknown interface), then entries.
@@ -28,101 +31,68 @@ extension Datapath {
         lock.lock()
         defer { lock.unlock() }
         var report = ProgramReport()
-        let current = try readState()
-        let plan = try ProgramPlan(desired: desired, current: current, report: &report)
-        try plan.checkCapacity(endpoints: endpoints, ipcache: ipcache)
-        let layout = PolicyLayout(plan: plan, current: current)
-        try layout.checkCapacity(selectors: selectors, policy: policy, current: current)
+        let memo = self.memo.flatMap { ContinuousClock.now - $0.at < Self.memoLifetime ? $0 : nil }
+        let current = try memo?.state ?? readState()
+        let plan = try ProgramPlan(
+            desired: desired, current: current, fresh: memo == nil, ipcacheUnchanged: memo?.ipcache == desired.ipcache,
+            folds: memo == nil ? [:] : folds, nextSetID: nextSetID, report: &report)
+        try plan.checkCapacity(endpoints: endpoints, ipcache: ipcache, selectors: selectors, policy: policy)
+        nextSetID = plan.nextSetID
         do {
-            report.mapOperations = try apply(plan, layout: layout)
+            report.mapOperations = try apply(plan)
         } catch {
-            ipcacheMemo = nil
+            self.memo = nil
             throw error
         }
-        ipcacheMemo = (plan.ipcacheAfter, .now)
+        self.memo = Memo(state: plan.after, ipcache: desired.ipcache, at: memo?.at ?? .now)
+        folds = plan.folds
         return report
     }
 
-    /// How long the remembered ipcache is trusted before it is read from the kernel again.
-    ///
-    /// Why remember it at all: the ipcache holds every pod IP of the cluster (tens of thousands of LPM entries, which
-    /// the kernel cannot read in batches), while a typical update changes a handful; reading it back on every
-    /// program would dominate the reconcile. Only this process writes it, so the memo is exact; re-reading it every
-    /// 30 s (and after any failed program) still repairs drift from outside, as diffing against the kernel intends.
-    static let ipcacheMemoLifetime: Duration = .seconds(30)
-
-    /// The maps' current contents, read from the kernel (the ipcache from the memo while it is fresh).
-    func readState() throws -> MapState {
-        var state = MapState()
-        for (ifindex, value) in try endpoints.entries(as: (UInt32.self, bulwark_endpoint.self)) {
-            state.endpoints[ifindex] = EndpointConfig(value)
-        }
-        if let memo = ipcacheMemo, ContinuousClock.now - memo.at < Self.ipcacheMemoLifetime {
-            state.ipcache = memo.entries
-        } else {
-            for (key, value) in try ipcache.entries(as: (bulwark_ipcache_key.self, bulwark_ipcache_value.self)) {
-                if let prefix = IPPrefix(ipcacheKey: key) { state.ipcache[prefix] = value.identity }
-            }
-        }
-        for (raw, value) in try policy.entries(as: (bulwark_policy_key.self, bulwark_policy_value.self)) {
-            let (set, key) = PortKey.from(raw)
-            state.sets[set, default: [:]][key] = PolicyValue(value)
-        }
-        for (raw, set) in try selectors.entries(as: (bulwark_selector_key.self, UInt32.self)) {
-            let selector = SelectorKey(raw)
-            state.selectors[selector] = set
-            guard let content = state.sets[set] else {
-                state.danglingSelectors.append(selector)
-                continue
-            }
-            for (port, value) in content {
-                let key = PolicyKey(selector: selector.withEpoch(0), port: port)
-                state.policy[selector.endpoint, default: [:]][selector.epoch, default: [:]][key] = value
-            }
-        }
-        return state
+    /// What the last successful `program(_:)` left in the maps, the ipcache entries it was given, and when the
+    /// state was last read from the kernel; guarded by `lock`.
+    struct Memo {
+        var state: MapState
+        var ipcache: [IPCacheEntry]
+        var at: ContinuousClock.Instant
     }
 
-    private func apply(_ plan: ProgramPlan, layout: PolicyLayout) throws -> Int {
+    /// How long the memo is trusted before the maps are read from the kernel again.
+    ///
+    /// Why remember at all: the maps hold every pod IP of the cluster and every endpoint's selectors (tens of
+    /// thousands of entries; the LPM tries cannot be read in batches), while a typical update changes a handful;
+    /// reading them back on every program would dominate the reconcile. Only this process writes them, so the memo
+    /// is exact; re-reading every 30 s (and after any failed program) still repairs drift from outside, as diffing
+    /// against the kernel intends.
+    static let memoLifetime: Duration = .seconds(30)
+
+    /// Writes the plan in the hitless order (see `program(_:)`); each step is one batched syscall per map.
+    private func apply(_ plan: ProgramPlan) throws -> Int {
         var operations = 0
         // 0. New policy sets.
-        let newSetKeys = layout.newSets.flatMap { set, content in content.map { ($0.key.raw(set: set), $0.value.raw) } }
+        let newSetKeys = plan.newSets.flatMap { set, content in content.map { ($0.key.raw(set: set), $0.value.raw) } }
         try policy.update(newSetKeys)
         operations += newSetKeys.count
-        // 1. New generations, then the atomic flip per endpoint.
-        for (change, selection) in zip(plan.endpointChanges, layout.selections) {
-            try selectors.delete(selection.stale.map(\.raw))
-            try selectors.update(selection.writes.map { ($0.key.raw, $0.value) })
-            try endpoints.update(change.ifindex, change.config.raw(ifindex: change.ifindex))
-            operations += selection.stale.count + selection.writes.count + 1
-        }
+        // 1. Every endpoint's leftovers, then its selectors, then (after all selectors) the configs that flip.
+        let stale = plan.steps.flatMap(\.staleSelectors).map(\.raw)
+        try selectors.delete(stale)
+        let writes = plan.steps.flatMap(\.writes).map { ($0.key.raw, $0.set) }
+        try selectors.update(writes)
+        let configs = plan.steps.compactMap { step in step.config.map { (step.ifindex, $0.raw(ifindex: step.ifindex)) } }
+        try endpoints.update(configs)
+        operations += stale.count + writes.count + configs.count
         // 2. ipcache: upserts before deletions.
         try ipcache.update(
-            plan.ipcacheUpserts.map { ($0.key.ipcacheKey, bulwark_ipcache_value(identity: $0.value, pad: 0)) })
+            plan.ipcacheUpserts.map { ($0.prefix.ipcacheKey, bulwark_ipcache_value(identity: $0.identity, pad: 0)) })
         try ipcache.delete(plan.ipcacheRemovals.map(\.ipcacheKey))
         operations += plan.ipcacheUpserts.count + plan.ipcacheRemovals.count
         // 3. Removed endpoints: config first.
-        for ifindex in plan.removedEndpoints {
-            try endpoints.delete(ifindex)
-            operations += 1
-        }
-        // 4. Old generations, selectors of removed endpoints, orphans; then sets nobody selects.
-        try selectors.delete(layout.finalSelectorDeletions.map(\.raw))
-        try policy.delete(layout.unusedSetKeys.map { $0.key.raw(set: $0.set) })
-        return operations + layout.finalSelectorDeletions.count + layout.unusedSetKeys.count
+        try endpoints.delete(plan.removedEndpoints)
+        operations += plan.removedEndpoints.count
+        // 4. Old generations, selectors gone in place, of removed endpoints, orphans; then sets nobody selects.
+        try selectors.delete(plan.finalSelectorDeletions.map(\.raw))
+        let unusedSetKeys = plan.unusedSets.flatMap { set in set.content.keys.map { $0.raw(set: set.id) } }
+        try policy.delete(unusedSetKeys)
+        return operations + plan.finalSelectorDeletions.count + unusedSetKeys.count
     }
-}
-
-/// The kernel maps' contents as `program(_:)` found them; policy grouped by endpoint and generation.
-struct MapState {
-    var endpoints: [UInt32: EndpointConfig] = [:]
-    var ipcache: [IPPrefix: UInt32] = [:]
-    /// endpoint -> epoch -> keys (normalised to epoch 0) -> value, as selectors and sets resolve them
-    var policy: [UInt32: [UInt8: [PolicyKey: PolicyValue]]] = [:]
-    var selectors: [SelectorKey: UInt32] = [:]
-    var sets: [UInt32: PortSet] = [:]
-    /// Selectors whose set is missing (left by a crash): deleted.
-    var danglingSelectors: [SelectorKey] = []
-
-    var policyKeyCount: Int { sets.values.reduce(0) { $0 + $1.count } }
 }

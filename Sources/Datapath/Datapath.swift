@@ -34,8 +34,12 @@ public final class Datapath: @unchecked Sendable {
     let fromContainerFD: Int32
     let toContainerFD: Int32
     let lock = NSLock()
-    /// The ipcache as the last successful `program(_:)` left it, and when; guarded by `lock` (see `readState`).
-    var ipcacheMemo: (entries: [IPPrefix: UInt32], at: ContinuousClock.Instant)?
+    /// What the last successful `program(_:)` left in the maps; guarded by `lock` (see `memoLifetime`).
+    var memo: Memo?
+    /// Folded selections per endpoint direction from the last program; guarded by `lock`.
+    var folds: ProgramPlan.FoldMemo = [:]
+    /// The next policy set id; never reused within this process, so `folds` cannot name a set whose content changed.
+    var nextSetID: UInt32 = 1
 
     /// Loads the embedded programs, reusing (or creating) the maps pinned under `pinRoot`, and pins the programs.
     ///

@@ -4,52 +4,6 @@ import DataplaneModel
 // Hashable Swift views of the ABI header's keys and values, for diffing. The C structs stay the one layout
 // definition: these types only convert to and from them.
 
-/// One policy rule key as the diff sees it: endpoint, direction, generation and remote identity (the selector) plus
-/// the port prefix inside the selected set. `prefixLength` is the set-relative LPM length: 32 = any protocol,
-/// 40 = any port, 40 + k = a port block (see `bulwark_policy_key`).
-struct PolicyKey: Hashable, CustomStringConvertible {
-    var endpoint: UInt32
-    var identity: UInt32
-    var direction: Direction
-    var epoch: UInt8
-    var proto: UInt8
-    var port: UInt16
-    var prefixLength: Int
-
-    init(
-        endpoint: UInt32, identity: UInt32, direction: Direction, epoch: UInt8, proto: UInt8, port: UInt16,
-        prefixLength: Int
-    ) {
-        self.endpoint = endpoint
-        self.identity = identity
-        self.direction = direction
-        self.epoch = epoch
-        self.proto = proto
-        self.port = port
-        self.prefixLength = prefixLength
-    }
-
-    init(selector: SelectorKey, port: PortKey) {
-        self.init(
-            endpoint: selector.endpoint, identity: selector.identity, direction: selector.direction,
-            epoch: selector.epoch, proto: port.proto, port: port.port, prefixLength: port.prefixLength)
-    }
-
-    var selector: SelectorKey {
-        SelectorKey(endpoint: endpoint, identity: identity, direction: direction, epoch: epoch)
-    }
-
-    var portKey: PortKey { PortKey(proto: proto, port: port, prefixLength: prefixLength) }
-
-    func withEpoch(_ epoch: UInt8) -> PolicyKey {
-        var copy = self
-        copy.epoch = epoch
-        return copy
-    }
-
-    var description: String { "\(selector) \(portKey)" }
-}
-
 /// Key of the selector hash: which policy set an endpoint applies to one remote identity in one direction.
 struct SelectorKey: Hashable, CustomStringConvertible {
     var endpoint: UInt32
@@ -163,14 +117,23 @@ struct EndpointConfig: Hashable {
             egress: Isolation(rawValue: raw.egress_isolation) ?? .enforce, epoch: raw.policy_epoch, flags: raw.flags)
     }
 
-    /// The wildcard flags matching a generation's keys.
-    static func wildcardFlags<Keys: Sequence>(of keys: Keys) -> UInt8 where Keys.Element == PolicyKey {
+    /// The wildcard flags matching a generation: which directions have an any-identity selector.
+    static func wildcardFlags(of generation: Generation) -> UInt8 {
         var flags: UInt8 = 0
-        for key in keys where key.identity == Identity.any.rawValue {
-            flags |= UInt8(
-                key.direction == .ingress ? BULWARK_ENDPOINT_WILDCARD_INGRESS : BULWARK_ENDPOINT_WILDCARD_EGRESS)
+        if generation.ingress.first?.identity == Identity.any.rawValue {
+            flags |= UInt8(BULWARK_ENDPOINT_WILDCARD_INGRESS)
+        }
+        if generation.egress.first?.identity == Identity.any.rawValue {
+            flags |= UInt8(BULWARK_ENDPOINT_WILDCARD_EGRESS)
         }
         return flags
+    }
+
+    /// True when the two differ at most in which generation they select.
+    func sameApartFromEpoch(_ other: EndpointConfig) -> Bool {
+        var copy = other
+        copy.epoch = epoch
+        return copy == self
     }
 
     func raw(ifindex: UInt32) -> bulwark_endpoint {

@@ -8,31 +8,30 @@ import DataplaneModel
 /// matches a packet covers the packet's longest-matching key; giving each key the union of all entries covering it
 /// makes the single longest match carry the whole answer. Port ranges become aligned power-of-two blocks
 /// (at most 30 per range), never one key per port. Each identity's folded keys form a policy set; identical sets
-/// are stored once (see `SetInterner`), so the trie grows with distinct sets, not with endpoints times identities.
+/// are stored once (see `MapState.setIDs`), so the trie grows with distinct sets, not with endpoints times identities.
 enum PolicyFolding {
     /// Protocols an entry with ports but no protocol applies to.
     static let portProtocols: [L4Protocol] = [.tcp, .udp, .sctp]
 
-    static func fold(endpoint: UInt32, direction: Direction, policy: DirectionPolicy, epoch: UInt8 = 0)
-        -> [PolicyKey: PolicyValue]
-    {
+    /// One direction's entries folded into one policy set per remote identity. Independent of the endpoint, so
+    /// endpoints with the same rules share the work and the sets.
+    static func fold(_ policy: DirectionPolicy) -> [UInt32: PortSet] {
         // Keys are folded per remote identity: only keys of the same identity can cover each other.
-        var groups: [UInt32: [PolicyKey: Fold]] = [:]
+        var groups: [UInt32: [PortKey: Fold]] = [:]
         for entry in policy.entries {
-            for key in keys(of: entry, endpoint: endpoint, direction: direction, epoch: epoch) {
-                groups[key.identity, default: [:]][key, default: Fold()].add(entry)
-            }
+            for key in keys(of: entry) { groups[entry.peer.rawValue, default: [:]][key, default: Fold()].add(entry) }
         }
-        var result: [PolicyKey: PolicyValue] = [:]
-        result.reserveCapacity(groups.values.reduce(0) { $0 + $1.count })
-        for group in groups.values {
+        var result: [UInt32: PortSet] = [:]
+        result.reserveCapacity(groups.count)
+        for (identity, group) in groups {
+            var set = PortSet(minimumCapacity: group.count)
             if group.count <= 64 {
                 // Small groups (the usual case): compare pairwise, no hashing.
                 let members = Array(group)
                 for (key, own) in members {
                     var fold = own
                     for (other, covering) in members where other.covers(key) { fold.merge(covering) }
-                    result[key] = fold.value
+                    set[key] = fold.value
                 }
             } else {
                 for (key, own) in group {
@@ -40,54 +39,42 @@ enum PolicyFolding {
                     for ancestor in ancestors(of: key) {
                         if let covering = group[ancestor] { fold.merge(covering) }
                     }
-                    result[key] = fold.value
+                    set[key] = fold.value
                 }
             }
+            result[identity] = set
         }
         return result
     }
 
     /// The keys one entry covers: any protocol (/32), one protocol (/40), or protocol plus port blocks (/40+k).
-    static func keys(of entry: PolicyEntry, endpoint: UInt32, direction: Direction, epoch: UInt8) -> [PolicyKey] {
-        func key(_ proto: UInt8, _ port: UInt16, _ length: Int) -> PolicyKey {
-            PolicyKey(
-                endpoint: endpoint, identity: entry.peer.rawValue, direction: direction, epoch: epoch,
-                proto: proto, port: port, prefixLength: length)
-        }
-        let fixed = Int(BULWARK_POLICY_PREFIX_SET)
+    static func keys(of entry: PolicyEntry) -> [PortKey] {
         let protoLength = Int(BULWARK_POLICY_PREFIX_PROTO)
         switch (entry.proto, entry.ports) {
         case (nil, nil):
-            return [key(0, 0, fixed)]
+            return [PortKey(proto: 0, port: 0, prefixLength: Int(BULWARK_POLICY_PREFIX_SET))]
         case (let proto?, let ports?) where proto.hasPorts:
-            return portBlocks(ports).map { key(proto.rawValue, $0.base, protoLength + $0.bits) }
+            return portBlocks(ports).map { PortKey(proto: proto.rawValue, port: $0.base, prefixLength: protoLength + $0.bits) }
         case (let proto?, _):
-            return [key(proto.rawValue, 0, protoLength)]
+            return [PortKey(proto: proto.rawValue, port: 0, prefixLength: protoLength)]
         case (nil, let ports?):
             return portProtocols.flatMap { proto in
-                portBlocks(ports).map { key(proto.rawValue, $0.base, protoLength + $0.bits) }
+                portBlocks(ports).map { PortKey(proto: proto.rawValue, port: $0.base, prefixLength: protoLength + $0.bits) }
             }
         }
     }
 
     /// Shorter prefixes that contain `key`: the any-protocol key and the protocol keys with fewer port bits.
-    static func ancestors(of key: PolicyKey) -> [PolicyKey] {
+    static func ancestors(of key: PortKey) -> [PortKey] {
         let fixed = Int(BULWARK_POLICY_PREFIX_SET)
         let protoLength = Int(BULWARK_POLICY_PREFIX_PROTO)
         guard key.prefixLength > fixed else { return [] }
-        var result = [
-            PolicyKey(
-                endpoint: key.endpoint, identity: key.identity, direction: key.direction,
-                epoch: key.epoch, proto: 0, port: 0, prefixLength: fixed)
-        ]
+        var result = [PortKey(proto: 0, port: 0, prefixLength: fixed)]
         var length = protoLength
         while length < key.prefixLength {
             let bits = length - protoLength
             let mask: UInt16 = bits == 0 ? 0 : ~(UInt16.max >> UInt16(bits))
-            var ancestor = key
-            ancestor.port = key.port & mask
-            ancestor.prefixLength = length
-            result.append(ancestor)
+            result.append(PortKey(proto: key.proto, port: key.port & mask, prefixLength: length))
             length += 1
         }
         return result
@@ -155,9 +142,9 @@ enum PolicyFolding {
     }
 }
 
-extension PolicyKey {
-    /// True when this key is a strictly shorter prefix containing `other` (same endpoint, direction and identity).
-    func covers(_ other: PolicyKey) -> Bool {
+extension PortKey {
+    /// True when this key is a strictly shorter prefix containing `other` (within one policy set).
+    func covers(_ other: PortKey) -> Bool {
         guard prefixLength < other.prefixLength else { return false }
         let protoLength = Int(BULWARK_POLICY_PREFIX_PROTO)
         if prefixLength < protoLength { return true }

@@ -1,68 +1,95 @@
 import DataplaneModel
 
-/// What `program(_:)` will write and delete, computed from the desired state and the maps' contents before any
-/// change (pure, so the diff and the capacity check are decided before the first write).
+/// What `program(_:)` will write and delete, and the maps' contents afterwards, computed from the desired state and
+/// the current contents before any change (pure, so the diff and the capacity checks are decided before the first
+/// write). The diff works on selectors (endpoint, direction, identity -> policy set id), so its cost follows the
+/// number of selectors that change, not the number of port keys behind them.
 struct ProgramPlan {
-    /// One endpoint getting a new policy generation and/or a new config.
-    struct EndpointChange {
+    /// The policy-map writes of one endpoint, in order: leftovers deleted, selectors written, config written last.
+    struct EndpointStep {
         var ifindex: UInt32
-        var config: EndpointConfig
-        /// Leftovers in the generation about to be written (a crash between steps), deleted first.
-        var staleKeys: [PolicyKey]
-        /// The new generation, epoch already set.
-        var newKeys: [PolicyKey: PolicyValue]
+        /// Leftovers of a crash in the generation about to be written.
+        var staleSelectors: [SelectorKey] = []
+        var writes: [(key: SelectorKey, set: UInt32)] = []
+        /// The new config (the atomic flip to a new generation, or new isolation); nil when unchanged.
+        var config: EndpointConfig?
+        /// Selector keys the writes add (not replace), for the capacity check.
+        var addedSelectors = 0
     }
 
-    var endpointChanges: [EndpointChange] = []
-    var ipcacheUpserts: [IPPrefix: UInt32] = [:]
-    /// What the ipcache holds once the plan is applied.
-    var ipcacheAfter: [IPPrefix: UInt32] = [:]
+    /// Where one endpoint direction's folded selections are remembered between programs.
+    struct FoldSlot: Hashable {
+        var ifindex: UInt32
+        var direction: Direction
+    }
+
+    /// Folded and interned selections per endpoint direction, from the last program: an unchanged `DirectionPolicy`
+    /// (usually the very same array) is not folded again.
+    typealias FoldMemo = [FoldSlot: (policy: DirectionPolicy, selections: [Selection])]
+
+    var newSets: [UInt32: PortSet] = [:]
+    var steps: [EndpointStep] = []
+    var ipcacheUpserts: [(prefix: IPPrefix, identity: UInt32)] = []
     var ipcacheRemovals: [IPPrefix] = []
     var removedEndpoints: [UInt32] = []
-    var finalDeletions: [PolicyKey] = []
-    private var currentCounts: (endpoints: Int, ipcache: Int) = (0, 0)
+    var finalSelectorDeletions: [SelectorKey] = []
+    var unusedSets: [(id: UInt32, content: PortSet)] = []
+    /// The maps' contents once the plan is applied (the next memo).
+    var after: MapState
+    /// The fold memo for the next program.
+    var folds: FoldMemo = [:]
+    var nextSetID: UInt32
+    private let before: MapState
 
-    init(desired: DesiredState, current: MapState, report: inout ProgramReport) throws {
-        currentCounts = (current.endpoints.count, current.ipcache.count)
-        let wanted = try Self.desiredEndpoints(desired, report: &report)
+    /// - Parameters:
+    ///   - fresh: `current` was just read from the kernel (it may hold sets a crash left unused).
+    ///   - ipcacheUnchanged: the caller knows `desired.ipcache` is what `current` was programmed from.
+    ///   - folds: the previous program's fold memo; entries are reused only while their sets still exist.
+    ///   - nextSetID: the lowest set id never used by this process (ids are not reused, so a memo cannot point to
+    ///     a set whose content changed).
+    init(
+        desired: DesiredState, current: MapState, fresh: Bool, ipcacheUnchanged: Bool, folds previous: FoldMemo,
+        nextSetID: UInt32, report: inout ProgramReport
+    ) throws {
+        before = current
+        after = current
+        self.nextSetID = max(nextSetID, (current.sets.keys.max() ?? 0) + 1)
+        let wanted = try desiredEndpoints(desired, previous: previous, report: &report)
         for (ifindex, target) in wanted.sorted(by: { $0.key < $1.key }) {
-            planEndpoint(ifindex, target: target, current: current, report: &report)
+            planEndpoint(ifindex, config: target.config, generation: target.generation, report: &report)
         }
-        for (ifindex, generations) in current.policy where wanted[ifindex] == nil {
-            if current.endpoints[ifindex] != nil {
-                removedEndpoints.append(ifindex)
-                report.endpoints.removed += 1
-                report.policy.removed += generations[current.endpoints[ifindex]!.epoch]?.count ?? 0
-            }
-            for (epoch, keys) in generations { finalDeletions += keys.keys.map { $0.withEpoch(epoch) } }
-        }
-        for ifindex in current.endpoints.keys where wanted[ifindex] == nil && current.policy[ifindex] == nil {
-            removedEndpoints.append(ifindex)
-            report.endpoints.removed += 1
-        }
-        try planIPCache(desired.ipcache, current: current.ipcache, report: &report)
+        planRemovals(keeping: wanted, report: &report)
+        if !ipcacheUnchanged { try planIPCache(desired.ipcache, report: &report) }
+        if fresh || !steps.isEmpty || !finalSelectorDeletions.isEmpty { collectUnusedSets() }
     }
 
-    /// Refuses to start when the endpoint or ipcache map would overflow (policy maps: see `PolicyLayout`).
-    func checkCapacity(endpoints: BPFMap, ipcache: BPFMap) throws {
-        let newEndpoints = endpointChanges.count { $0.config.epoch == 0 && $0.staleKeys.isEmpty }
-        if currentCounts.endpoints + newEndpoints > endpoints.capacity {
-            throw DatapathError.mapFull(
-                map: endpoints.name, capacity: endpoints.capacity, required: currentCounts.endpoints + newEndpoints)
+    /// Refuses to start when a map would overflow at its peak (old and new generations both present).
+    func checkCapacity(endpoints: BPFMap, ipcache: BPFMap, selectors: BPFMap, policy: BPFMap) throws {
+        let newEndpoints = steps.count { $0.config != nil && before.endpoints[$0.ifindex] == nil }
+        try Self.check(endpoints, before.endpoints.count + newEndpoints)
+        try Self.check(ipcache, before.ipcache.count + ipcacheUpserts.count)
+        var count = before.selectorCount + before.danglingSelectors.count
+        var peak = count
+        for step in steps {
+            count += step.addedSelectors - step.staleSelectors.count
+            peak = max(peak, count)
         }
-        if currentCounts.ipcache + ipcacheUpserts.count > ipcache.capacity {
-            throw DatapathError.mapFull(
-                map: ipcache.name, capacity: ipcache.capacity, required: currentCounts.ipcache + ipcacheUpserts.count)
-        }
+        try Self.check(selectors, peak)
+        try Self.check(policy, before.policyKeyCount + newSets.values.reduce(0) { $0 + $1.count })
     }
 
-    private typealias Target = (config: EndpointConfig, keys: [PolicyKey: PolicyValue])
+    private static func check(_ map: BPFMap, _ required: Int) throws {
+        if required > map.capacity { throw DatapathError.mapFull(map: map.name, capacity: map.capacity, required: required) }
+    }
 
-    private static func desiredEndpoints(_ desired: DesiredState, report: inout ProgramReport) throws
-        -> [UInt32: Target]
-    {
+    private typealias Target = (config: EndpointConfig, generation: Generation)
+
+    private mutating func desiredEndpoints(
+        _ desired: DesiredState, previous: FoldMemo, report: inout ProgramReport
+    ) throws -> [UInt32: Target] {
         var result: [UInt32: Target] = [:]
         var pods: [UInt32: String] = [:]
+        var folded: [DirectionPolicy: [Selection]] = [:]
         for endpoint in desired.endpoints {
             guard endpoint.ifindex != 0 else {
                 report.unresolvedEndpoints.append(endpoint.pod)
@@ -73,71 +100,169 @@ struct ProgramPlan {
                     "endpoints \(other) and \(endpoint.pod) both use interface \(endpoint.ifindex)")
             }
             pods[endpoint.ifindex] = endpoint.pod
-            var keys: [PolicyKey: PolicyValue] = [:]
-            for direction in Direction.allCases where endpoint.policy(direction).isolation != .none {
-                keys.merge(
-                    PolicyFolding.fold(
-                        endpoint: endpoint.ifindex, direction: direction,
-                        policy: endpoint.policy(direction)),
-                    uniquingKeysWith: { first, _ in first })
+            var generation = Generation()
+            for direction in Direction.allCases {
+                let policy = endpoint.policy(direction)
+                guard policy.isolation != .none else { continue }
+                let slot = FoldSlot(ifindex: endpoint.ifindex, direction: direction)
+                let selections: [Selection]
+                if let memo = previous[slot], memo.policy == policy, memo.selections.allSatisfy({ after.sets[$0.set] != nil }) {
+                    selections = memo.selections
+                } else if let shared = folded[policy] {
+                    selections = shared
+                } else {
+                    selections = PolicyFolding.fold(policy).map { Selection(identity: $0.key, set: intern($0.value)) }
+                        .sorted()
+                    folded[policy] = selections
+                }
+                folds[slot] = (policy, selections)
+                generation[direction] = selections
             }
             let config = EndpointConfig(
                 identity: endpoint.identity.rawValue, ingress: endpoint.ingress.isolation,
-                egress: endpoint.egress.isolation, epoch: 0, flags: EndpointConfig.wildcardFlags(of: keys.keys))
-            result[endpoint.ifindex] = (config, keys)
+                egress: endpoint.egress.isolation, epoch: 0, flags: EndpointConfig.wildcardFlags(of: generation))
+            result[endpoint.ifindex] = (config, generation)
         }
         return result
     }
 
+    /// The id of a set with this content: an existing one (sets are immutable and shared), else a new one.
+    private mutating func intern(_ content: PortSet) -> UInt32 {
+        if let id = after.setIDs[content] { return id }
+        let id = nextSetID
+        nextSetID += 1
+        after.sets[id] = content
+        after.setIDs[content] = id
+        newSets[id] = content
+        return id
+    }
+
+    /// One endpoint: unchanged, changed in place (only exact-identity selectors differ), or a new generation.
+    ///
+    /// In place is hitless because a packet's verdict reads one exact-identity selector plus the any-identity one:
+    /// when only exact selectors change, each packet sees its one selector either before or after its single write.
+    /// Anything else (the any-identity selector, isolation, flags) needs the whole generation flipped at once.
     private mutating func planEndpoint(
-        _ ifindex: UInt32, target: Target, current: MapState, report: inout ProgramReport
+        _ ifindex: UInt32, config target: EndpointConfig, generation: Generation, report: inout ProgramReport
     ) {
-        let generations = current.policy[ifindex] ?? [:]
-        guard let existing = current.endpoints[ifindex] else {
+        let generations = before.generations[ifindex] ?? [:]
+        after.generations[ifindex] = nil
+        guard let existing = before.endpoints[ifindex] else {
             // New endpoint: clear orphans of a crashed predecessor, write generation 0, then create the config.
-            let stale = generations.flatMap { epoch, keys in keys.keys.map { $0.withEpoch(epoch) } }
-            endpointChanges.append(
-                EndpointChange(
-                    ifindex: ifindex, config: target.config, staleKeys: stale, newKeys: target.keys))
+            var step = EndpointStep(ifindex: ifindex, config: target)
+            step.staleSelectors = generations.flatMap { epoch, old in old.keys(endpoint: ifindex, epoch: epoch).map(\.key) }
+            step.writes = generation.keys(endpoint: ifindex, epoch: 0)
+            step.addedSelectors = step.writes.count
+            steps.append(step)
+            after.endpoints[ifindex] = target
+            after.generations[ifindex] = generation.isEmpty ? nil : [0: generation]
             report.endpoints.added += 1
-            report.policy.added += target.keys.count
+            after.countChanges(from: Generation(), to: generation, into: &report.policy)
             return
         }
         let active = existing.epoch & 1
         let inactive = active ^ 1
-        let activeKeys = generations[active] ?? [:]
-        let staleKeys = (generations[inactive] ?? [:]).keys.map { $0.withEpoch(inactive) }
-        var config = target.config
-        config.epoch = active
-        let configChanged = config != existing
-        if configChanged { report.endpoints.updated += 1 }
-        if activeKeys == target.keys {
-            if configChanged {
-                endpointChanges.append(EndpointChange(ifindex: ifindex, config: config, staleKeys: [], newKeys: [:]))
+        let current = generations[active] ?? Generation()
+        // Generations no config selects (a crash between steps) are deleted at the end, or first when reused.
+        var leftovers = generations.filter { $0.key != active }
+        if !target.sameApartFromEpoch(existing) { report.endpoints.updated += 1 }
+        after.countChanges(from: current, to: generation, into: &report.policy)
+
+        if current == generation || canChangeInPlace(existing, target, current, generation) {
+            var config = target
+            config.epoch = active
+            var step = EndpointStep(ifindex: ifindex, config: config == existing ? nil : config)
+            if current != generation {
+                let diff = Self.inPlaceDiff(current, generation, endpoint: ifindex, epoch: active)
+                step.writes = diff.writes
+                step.addedSelectors = diff.added
+                finalSelectorDeletions += diff.deletions
             }
-            finalDeletions += staleKeys
-            return
+            if step.config != nil || !step.writes.isEmpty { steps.append(step) }
+            after.endpoints[ifindex] = config
+            after.generations[ifindex] = generation.isEmpty ? nil : [active: generation]
+        } else {
+            var config = target
+            config.epoch = inactive
+            var step = EndpointStep(ifindex: ifindex, config: config)
+            step.staleSelectors = leftovers.removeValue(forKey: inactive)?.keys(endpoint: ifindex, epoch: inactive)
+                .map(\.key) ?? []
+            step.writes = generation.keys(endpoint: ifindex, epoch: inactive)
+            step.addedSelectors = step.writes.count
+            steps.append(step)
+            finalSelectorDeletions += current.keys(endpoint: ifindex, epoch: active).map(\.key)
+            after.endpoints[ifindex] = config
+            after.generations[ifindex] = generation.isEmpty ? nil : [inactive: generation]
         }
-        for (key, value) in target.keys {
-            if let old = activeKeys[key] {
-                if old != value { report.policy.updated += 1 }
-            } else {
-                report.policy.added += 1
-            }
-        }
-        report.policy.removed += activeKeys.keys.count { target.keys[$0] == nil }
-        config.epoch = inactive
-        var newKeys: [PolicyKey: PolicyValue] = [:]
-        newKeys.reserveCapacity(target.keys.count)
-        for (key, value) in target.keys { newKeys[key.withEpoch(inactive)] = value }
-        endpointChanges.append(EndpointChange(ifindex: ifindex, config: config, staleKeys: staleKeys, newKeys: newKeys))
-        finalDeletions += activeKeys.keys.map { $0.withEpoch(active) }
+        finalSelectorDeletions += leftovers.flatMap { epoch, old in old.keys(endpoint: ifindex, epoch: epoch).map(\.key) }
     }
 
-    private mutating func planIPCache(
-        _ entries: [IPCacheEntry], current: [IPPrefix: UInt32], report: inout ProgramReport
-    ) throws {
+    private func canChangeInPlace(
+        _ existing: EndpointConfig, _ target: EndpointConfig, _ current: Generation, _ generation: Generation
+    ) -> Bool {
+        guard target.sameApartFromEpoch(existing) else { return false }
+        return Direction.allCases.allSatisfy { direction in
+            let any = Identity.any.rawValue
+            return current[direction].first { $0.identity == any } == generation[direction].first { $0.identity == any }
+        }
+    }
+
+    /// Writes for selectors that are new or point to another set; deletions for selectors that are gone.
+    private static func inPlaceDiff(_ current: Generation, _ target: Generation, endpoint: UInt32, epoch: UInt8)
+        -> (writes: [(key: SelectorKey, set: UInt32)], added: Int, deletions: [SelectorKey])
+    {
+        var writes: [(key: SelectorKey, set: UInt32)] = []
+        var added = 0
+        var deletions: [SelectorKey] = []
+        for direction in Direction.allCases {
+            func key(_ identity: UInt32) -> SelectorKey {
+                SelectorKey(endpoint: endpoint, identity: identity, direction: direction, epoch: epoch)
+            }
+            let old = current[direction]
+            let new = target[direction]
+            var i = 0
+            var j = 0
+            while i < old.count || j < new.count {
+                if j == new.count || (i < old.count && old[i].identity < new[j].identity) {
+                    deletions.append(key(old[i].identity))
+                    i += 1
+                } else if i == old.count || new[j].identity < old[i].identity {
+                    writes.append((key(new[j].identity), new[j].set))
+                    added += 1
+                    j += 1
+                } else {
+                    if old[i].set != new[j].set { writes.append((key(new[j].identity), new[j].set)) }
+                    i += 1
+                    j += 1
+                }
+            }
+        }
+        return (writes, added, deletions)
+    }
+
+    /// Endpoints the desired state no longer has: config first, then their selectors; orphaned generations too.
+    private mutating func planRemovals(keeping wanted: [UInt32: Target], report: inout ProgramReport) {
+        for (ifindex, existing) in before.endpoints where wanted[ifindex] == nil {
+            removedEndpoints.append(ifindex)
+            report.endpoints.removed += 1
+            after.countChanges(
+                from: before.generations[ifindex]?[existing.epoch & 1] ?? Generation(), to: Generation(),
+                into: &report.policy)
+            after.endpoints[ifindex] = nil
+        }
+        for (ifindex, generations) in before.generations where wanted[ifindex] == nil {
+            finalSelectorDeletions += generations.flatMap { epoch, old in
+                old.keys(endpoint: ifindex, epoch: epoch).map(\.key)
+            }
+            after.generations[ifindex] = nil
+        }
+        finalSelectorDeletions += before.danglingSelectors
+        after.danglingSelectors = []
+    }
+
+    private mutating func planIPCache(_ entries: [IPCacheEntry], report: inout ProgramReport) throws {
         var wanted: [IPPrefix: UInt32] = [:]
+        wanted.reserveCapacity(entries.count)
         for entry in entries {
             if let other = wanted[entry.prefix], other != entry.identity.rawValue {
                 throw DatapathError.invalidDesiredState(
@@ -145,12 +270,31 @@ struct ProgramPlan {
             }
             wanted[entry.prefix] = entry.identity.rawValue
         }
+        let current = before.ipcache
         for (prefix, identity) in wanted where current[prefix] != identity {
-            ipcacheUpserts[prefix] = identity
+            ipcacheUpserts.append((prefix, identity))
             if current[prefix] == nil { report.ipcache.added += 1 } else { report.ipcache.updated += 1 }
         }
         ipcacheRemovals = current.keys.filter { wanted[$0] == nil }
         report.ipcache.removed = ipcacheRemovals.count
-        ipcacheAfter = wanted
+        after.ipcache = wanted
+    }
+
+    /// Sets no selector uses once the plan is applied: deleted last.
+    private mutating func collectUnusedSets() {
+        var used = Set<UInt32>()
+        for generations in after.generations.values {
+            for generation in generations.values {
+                for selection in generation.ingress { used.insert(selection.set) }
+                for selection in generation.egress { used.insert(selection.set) }
+            }
+        }
+        for (id, content) in after.sets where !used.contains(id) {
+            unusedSets.append((id, content))
+            after.sets[id] = nil
+            if after.setIDs[content] == id { after.setIDs[content] = nil }
+        }
+        // A duplicate left by a crash may have been indexed while another copy stays in use: re-index it.
+        for (id, content) in after.sets where after.setIDs[content] == nil { after.setIDs[content] = id }
     }
 }

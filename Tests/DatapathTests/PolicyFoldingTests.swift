@@ -29,7 +29,7 @@ struct PolicyFoldingTests {
                 PolicyEntry(
                     peer: Net.idA, proto: .tcp, ports: PortRange(20, 23), action: .allow, mode: .audit, rule: 13),
             ])
-        let folded = PolicyFolding.fold(endpoint: 5, direction: .ingress, policy: policy)
+        let folded = PolicyFolding.fold(policy)[Net.idA.rawValue] ?? [:]
         let port22 = folded.first { $0.key.port == 22 && $0.key.prefixLength == 56 }
         let value = try? #require(port22?.value)
         #expect(value?.flags == 0xF)
@@ -51,15 +51,10 @@ struct PolicyFoldingTests {
                     action: index % 3 == 0 ? .deny : .allow, mode: index % 4 == 0 ? .audit : .enforce,
                     rule: RuleID(rawValue: UInt32(10 + index))))
         }
-        let folded = PolicyFolding.fold(
-            endpoint: 1, direction: .egress, policy: DirectionPolicy(isolation: .enforce, entries: entries))
+        let folded = PolicyFolding.fold(DirectionPolicy(isolation: .enforce, entries: entries))[Net.idA.rawValue] ?? [:]
         for port in UInt16(0)..<2000 {
             let longest = folded.filter { key, _ in
-                key.prefixLength == 32
-                    || PolicyKey(
-                        endpoint: 1, identity: Net.idA.rawValue, direction: .egress, epoch: 0,
-                        proto: 6, port: port, prefixLength: 56
-                    ).isCovered(by: key)
+                key.prefixLength == 32 || PortKey(proto: 6, port: port, prefixLength: 56).isCovered(by: key)
             }.max { $0.key.prefixLength < $1.key.prefixLength }
             var expected = PolicyFolding.Fold()
             for entry in entries where entry.ports?.contains(port) ?? true { expected.add(entry) }
@@ -68,6 +63,6 @@ struct PolicyFoldingTests {
     }
 }
 
-extension PolicyKey {
-    func isCovered(by key: PolicyKey) -> Bool { key == self || key.covers(self) }
+extension PortKey {
+    func isCovered(by key: PortKey) -> Bool { key == self || key.covers(self) }
 }

@@ -80,36 +80,91 @@ struct ProgramTests {
         try f.datapath.program(desired)
         var state = try f.datapath.readState()
         // Two identities (A and any) -> two sets, used by both endpoints' selectors.
-        #expect(state.sets.count == 2 && state.selectors.count == 4)
+        #expect(state.sets.count == 2 && state.selectorCount == 4)
         // Changing the twin's rules leaves the shared sets of endpoint 1 untouched and adds the twin's new one.
         desired.endpoints[1].ingress.entries[0].ports = PortRange(81)
         try f.datapath.program(desired)
         state = try f.datapath.readState()
-        #expect(state.sets.count == 3 && state.selectors.count == 4)
+        #expect(state.sets.count == 3 && state.selectorCount == 4)
         let packet = PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, dport: 80)
         #expect(try f.datapath.testRun(.toContainer, packet: packet).passed)
         try f.datapath.program(DesiredState())
         state = try f.datapath.readState()
-        #expect(state.sets.isEmpty && state.selectors.isEmpty && state.endpoints.isEmpty)
+        #expect(state.sets.isEmpty && state.selectorCount == 0 && state.endpoints.isEmpty)
     }
 }
 
-/// The ipcache memo: kept across refused programs, and never trusted past its lifetime.
+/// The memo of what the last program wrote: exact, kept across refused programs, never trusted past its lifetime.
 @Suite(.enabled(if: isRoot, "needs root for BPF"))
-struct IPCacheMemoTests {
+struct ProgramMemoTests {
     @Test func aRefusedProgramKeepsTheMemoAndAnExpiredMemoIsReadBackFromTheKernel() throws {
         let f = try DatapathFixture()
-        try f.datapath.program(Net.state())
-        #expect(f.datapath.ipcacheMemo?.entries.count == Net.ipcache.count)
+        let policy = DirectionPolicy(isolation: .enforce, entries: [PolicyEntry(peer: Net.idA, proto: .tcp, rule: 1)])
+        try f.datapath.program(Net.state(ingress: policy))
+        #expect(f.datapath.memo?.state.ipcache.count == Net.ipcache.count)
         // Two identities for one prefix is refused before anything is written: the memo stays valid.
-        var contradictory = Net.state()
+        var contradictory = Net.state(ingress: policy)
         contradictory.ipcache.append(IPCacheEntry(prefix: Net.ipcache[0].prefix, identity: Net.idB))
         #expect(throws: DatapathError.self) { try f.datapath.program(contradictory) }
-        #expect(f.datapath.ipcacheMemo != nil)
-        // An expired memo is read back from the kernel: an entry removed behind our back is restored.
+        #expect(f.datapath.memo != nil)
+        // Entries removed behind our back go unnoticed while the memo is fresh...
         try f.datapath.ipcache.delete(Net.ipcache[0].prefix.ipcacheKey)
-        f.datapath.ipcacheMemo?.at = .now - Datapath.ipcacheMemoLifetime
-        let report = try f.datapath.program(Net.state())
-        #expect(report.ipcache.added == 1)
+        let selector = SelectorKey(endpoint: 1, identity: Net.idA.rawValue, direction: .ingress, epoch: 0)
+        try f.datapath.selectors.delete(selector.raw)
+        #expect(try f.datapath.program(Net.state(ingress: policy)).isUnchanged)
+        // ...and are restored once it expires and the maps are read back from the kernel.
+        f.datapath.memo?.at = .now - Datapath.memoLifetime
+        let report = try f.datapath.program(Net.state(ingress: policy))
+        #expect(report.ipcache.added == 1 && report.policy.added == 1)
+        #expect(try f.datapath.readState() == f.datapath.memo?.state)
+    }
+
+    /// After every program of a random sequence, the memo equals what the kernel holds: diffing against it is
+    /// diffing against the maps. Also checks that changes of exact-identity selectors are written in place.
+    @Test func theMemoAlwaysEqualsTheKernelMaps() throws {
+        let f = try DatapathFixture()
+        var random = SystemRandomNumberGenerator()
+        let identities = [Identity.any, Net.idA, Net.idB, Identity.world]
+        func randomPolicy() -> DirectionPolicy {
+            let entries = (0..<Int.random(in: 0...4, using: &random)).map { index in
+                let first = UInt16.random(in: 1...2000, using: &random)
+                return PolicyEntry(
+                    peer: identities.randomElement(using: &random)!, proto: [.tcp, .udp, nil].randomElement()!,
+                    ports: Bool.random() ? PortRange(first, first + UInt16.random(in: 0...300)) : nil,
+                    action: Bool.random() ? .allow : .deny, rule: RuleID(rawValue: UInt32(index + 1)))
+            }
+            return DirectionPolicy(isolation: [.none, .enforce, .audit].randomElement()!, entries: entries)
+        }
+        for round in 0..<40 {
+            let endpoints = (1...UInt32.random(in: 1...4)).map { ifindex in
+                Endpoint(
+                    pod: "x/p\(ifindex)", addresses: [], identity: Net.idPod, ifindex: ifindex + 10,
+                    ingress: randomPolicy(), egress: randomPolicy())
+            }
+            try f.datapath.program(DesiredState(endpoints: endpoints, ipcache: round % 3 == 0 ? [] : Net.ipcache))
+            #expect(try f.datapath.readState() == f.datapath.memo?.state, "round \(round)")
+        }
+    }
+
+    @Test func changingOnlyExactIdentitySelectorsWritesThemInPlace() throws {
+        let f = try DatapathFixture()
+        var policy = DirectionPolicy(
+            isolation: .enforce,
+            entries: [
+                PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(80), rule: 1),
+                PolicyEntry(peer: .any, proto: .udp, ports: PortRange(53), rule: 2),
+            ])
+        try f.datapath.program(Net.state(ingress: policy))
+        let epoch = try #require(f.datapath.readState().endpoints[1]).epoch
+        policy.entries[0].ports = PortRange(81)
+        policy.entries.append(PolicyEntry(peer: Net.idB, proto: .tcp, ports: PortRange(22), rule: 3))
+        let report = try f.datapath.program(Net.state(ingress: policy))
+        // One new set for A, one for B; A's selector replaced, B's added; the old set of A deleted. No flip.
+        #expect(report.mapOperations == 1 + 1 + 2 + 1)
+        #expect(try f.datapath.readState().endpoints[1]?.epoch == epoch)
+        let to81 = PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, dport: 81)
+        #expect(try f.datapath.testRun(.toContainer, packet: to81).passed)
+        let to80 = PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 7, dport: 80)
+        #expect(try f.datapath.testRun(.toContainer, packet: to80).dropped)
     }
 }

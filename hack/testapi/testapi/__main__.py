@@ -16,6 +16,7 @@ Commands ({"cmd": ...}):
   chunking {"size": N}                       write watch events in N-byte chunks (0: one chunk per event)
   requests                                   recent requests (method, path, query, contentType, user, peerPort)
   bulk {"group", "plural", "namespace", "template", "count"}   create many objects quickly (benchmarks)
+  bulk {"group", "plural", "items"}                            create these objects as given, status included
 """
 import argparse
 import json
@@ -77,7 +78,10 @@ class Runner:
                 return {"requests": list(settings.requests)}
         elif name == "bulk":
             res = Resource(cmd.get("group", ""), cmd["plural"])
-            rv = self.store.bulk_create(res, cmd.get("namespace"), cmd["template"], int(cmd["count"]))
+            if "items" in cmd:
+                rv = self.store.bulk_create_items(res, cmd["items"])
+            else:
+                rv = self.store.bulk_create(res, cmd.get("namespace"), cmd["template"], int(cmd["count"]))
             return {"resourceVersion": str(rv)}
         else:
             raise ValueError(f"unknown command {name!r}")

@@ -145,7 +145,8 @@ class Handler(BaseHTTPRequestHandler):
                 settings.requests.append({"method": method, "path": url.path, "query": query, "user": user,
                                           "peerPort": self.client_address[1],
                                           "contentType": self.headers.get("Content-Type", ""),
-                                          "userAgent": self.headers.get("User-Agent", "")})
+                                          "userAgent": self.headers.get("User-Agent", ""),
+                                          "at": time.monotonic()})
                 del settings.requests[:-500]
                 injected = settings.injected.pop(0) if settings.injected else None
             if injected:

@@ -1,0 +1,121 @@
+internal import BPFShims
+import DataplaneModel
+
+/// One selector of a generation: the policy set an endpoint applies to one remote identity.
+struct Selection: Hashable, Comparable {
+    var identity: UInt32
+    var set: UInt32
+
+    static func < (a: Selection, b: Selection) -> Bool { (a.identity, a.set) < (b.identity, b.set) }
+}
+
+/// One endpoint's selectors of one epoch, per direction, sorted by identity (so two generations compare as arrays,
+/// without hashing, and the any-identity selector, identity 0, comes first).
+struct Generation: Equatable {
+    var ingress: [Selection] = []
+    var egress: [Selection] = []
+
+    subscript(direction: Direction) -> [Selection] {
+        get { direction == .ingress ? ingress : egress }
+        set { if direction == .ingress { ingress = newValue } else { egress = newValue } }
+    }
+
+    var count: Int { ingress.count + egress.count }
+    var isEmpty: Bool { ingress.isEmpty && egress.isEmpty }
+
+    /// The selector map keys of this generation for `endpoint` at `epoch`, with their set ids.
+    func keys(endpoint: UInt32, epoch: UInt8) -> [(key: SelectorKey, set: UInt32)] {
+        Direction.allCases.flatMap { direction in
+            self[direction].map {
+                (SelectorKey(endpoint: endpoint, identity: $0.identity, direction: direction, epoch: epoch), $0.set)
+            }
+        }
+    }
+}
+
+/// What the policy maps hold, in the shape `program(_:)` diffs against: endpoint configs, the ipcache, each
+/// endpoint's selector generations, and the content-addressed policy sets.
+///
+/// Either read back from the kernel (`Datapath.readState()`) or carried forward from the last successful program
+/// (the memo): only this process writes these maps, so the carried-forward state is exact.
+struct MapState: Equatable {
+    var endpoints: [UInt32: EndpointConfig] = [:]
+    var ipcache: [IPPrefix: UInt32] = [:]
+    /// endpoint -> epoch -> selectors
+    var generations: [UInt32: [UInt8: Generation]] = [:]
+    var sets: [UInt32: PortSet] = [:]
+    /// Content -> set id, the lowest id when a crash left duplicates: how identical sets are shared.
+    var setIDs: [PortSet: UInt32] = [:]
+    /// Selectors whose set is missing (left by a crash): deleted by the next program.
+    var danglingSelectors: [SelectorKey] = []
+
+    var selectorCount: Int { generations.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } }
+    var policyKeyCount: Int { sets.values.reduce(0) { $0 + $1.count } }
+
+    /// The generation an endpoint's config selects (empty when it has no config or no selectors).
+    func activeGeneration(_ ifindex: UInt32) -> Generation {
+        guard let config = endpoints[ifindex] else { return Generation() }
+        return generations[ifindex]?[config.epoch & 1] ?? Generation()
+    }
+
+    /// Policy-key level differences between two generations (what `ProgramReport.policy` counts).
+    func countChanges(from old: Generation, to new: Generation, into changes: inout ProgramReport.Changes) {
+        for direction in Direction.allCases {
+            var before: [UInt32: UInt32] = [:]
+            for selection in old[direction] { before[selection.identity] = selection.set }
+            for selection in new[direction] {
+                let previous = before.removeValue(forKey: selection.identity)
+                guard previous != selection.set else { continue }
+                let newSet = sets[selection.set] ?? [:]
+                let oldSet = previous.flatMap { sets[$0] } ?? [:]
+                for (key, value) in newSet {
+                    if let oldValue = oldSet[key] {
+                        if oldValue != value { changes.updated += 1 }
+                    } else {
+                        changes.added += 1
+                    }
+                }
+                changes.removed += oldSet.keys.count { newSet[$0] == nil }
+            }
+            changes.removed += before.values.reduce(0) { $0 + (sets[$1]?.count ?? 0) }
+        }
+    }
+}
+
+extension Datapath {
+    /// The maps' contents, read from the kernel. Costly at scale (the LPM tries cannot be read in batches), which is
+    /// why `program(_:)` normally diffs against the memo of its own last write.
+    func readState() throws -> MapState {
+        var state = MapState()
+        for (ifindex, value) in try endpoints.entries(as: (UInt32.self, bulwark_endpoint.self)) {
+            state.endpoints[ifindex] = EndpointConfig(value)
+        }
+        for (key, value) in try ipcache.entries(as: (bulwark_ipcache_key.self, bulwark_ipcache_value.self)) {
+            if let prefix = IPPrefix(ipcacheKey: key) { state.ipcache[prefix] = value.identity }
+        }
+        for (raw, value) in try policy.entries(as: (bulwark_policy_key.self, bulwark_policy_value.self)) {
+            let (set, key) = PortKey.from(raw)
+            state.sets[set, default: [:]][key] = PolicyValue(value)
+        }
+        for (set, content) in state.sets where state.setIDs[content].map({ set < $0 }) ?? true {
+            state.setIDs[content] = set
+        }
+        for (raw, set) in try selectors.entries(as: (bulwark_selector_key.self, UInt32.self)) {
+            let selector = SelectorKey(raw)
+            guard state.sets[set] != nil else {
+                state.danglingSelectors.append(selector)
+                continue
+            }
+            state.generations[selector.endpoint, default: [:]][selector.epoch, default: Generation()][
+                selector.direction
+            ].append(Selection(identity: selector.identity, set: set))
+        }
+        for (endpoint, generations) in state.generations {
+            for epoch in generations.keys {
+                state.generations[endpoint]![epoch]!.ingress.sort()
+                state.generations[endpoint]![epoch]!.egress.sort()
+            }
+        }
+        return state
+    }
+}
