@@ -40,26 +40,51 @@ public actor LeaderStatusReporter {
         self.results = results
     }
 
+    /// How many status writes may be in flight at once.
+    private let parallelWrites = 8
+
     /// Brings every policy's top-level status up to date; returns false when a write failed (retry later).
+    ///
+    /// Policies whose generation moved (a user waiting for `observedGeneration`) go first, and writes run a few at a
+    /// time, so the first sync after a start on a cluster with thousands of policies does not hold up new changes.
     public func sync() async -> Bool {
         let liveNodes = Set(
             informers.pods.list(namespace: agentNamespace, matching: agentSelector)
                 .filter { !$0.isTerminated }.compactMap(\.spec.nodeName))
+        let policies = informers.bulwarkPolicies.list().sorted { a, b in
+            let aUrgent = a.status?.observedGeneration != a.metadata.generation
+            let bUrgent = b.status?.observedGeneration != b.metadata.generation
+            return aUrgent && !bUrgent
+        }
         var succeeded = true
-        for policy in informers.bulwarkPolicies.list() {
-            do {
-                try await sync(policy, liveNodes: liveNodes)
-            } catch KubeError.notFound {
-                continue
-            } catch {
-                succeeded = false
-                logger.warning(
-                    "writing policy status failed; will retry",
-                    metadata: ["policy": "\(policy.key)", "error": "\(error)"])
+        var next = policies.makeIterator()
+        await withTaskGroup(of: Bool.self) { group in
+            func start() {
+                guard let policy = next.next() else { return }
+                group.addTask { await self.syncReportingFailure(policy, liveNodes: liveNodes) }
+            }
+            for _ in 0..<parallelWrites { start() }
+            for await result in group {
+                succeeded = succeeded && result
+                start()
             }
         }
         await warnAboutInvalidPolicies()
         return succeeded
+    }
+
+    /// One policy's sync; false when a write failed (logged).
+    private func syncReportingFailure(_ policy: BulwarkPolicy, liveNodes: Set<String>) async -> Bool {
+        do {
+            try await sync(policy, liveNodes: liveNodes)
+        } catch KubeError.notFound {
+            // Deleted meanwhile: nothing to write.
+        } catch {
+            logger.warning(
+                "writing policy status failed; will retry", metadata: ["policy": "\(policy.key)", "error": "\(error)"])
+            return false
+        }
+        return true
     }
 
     private func sync(_ policy: BulwarkPolicy, liveNodes: Set<String>) async throws {
