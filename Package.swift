@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(name: "CurlShims", dependencies: ["CCurl"]),
         .target(name: "BPFShims", dependencies: ["CLibbpf"]),
         .plugin(name: "BPFObjectPlugin", capability: .buildTool(), path: "Sources/BPFObjectPlugin"),
@@ -52,7 +53,7 @@ let package = Package(
             name: "Agent",
             dependencies: [
                 "DataplaneModel", "KubeModel", "PolicyCompiler", "Datapath", "YAML", "Manifests", "KubeClient",
-                "KubeRuntime",
+                "KubeRuntime", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -115,8 +115,10 @@ def main(bulwark, repo):
         mean = values["bulwark_reconcile_duration_seconds_sum"] / values["bulwark_reconcile_duration_seconds_count"]
         print(f"reconcile (compile, resolve, program) mean: {mean * 1000:.1f} ms over "
               f"{values['bulwark_reconcile_duration_seconds_count']:.0f} reconciles")
-        rss = [line for line in open(f"/proc/{agent.pid}/status") if line.startswith("VmRSS")][0].split()[1]
-        print(f"agent resident memory: {int(rss) / 1024:.1f} MiB")
+        status = {line.split(":")[0]: int(line.split()[1]) for line in open(f"/proc/{agent.pid}/status")
+                  if line.startswith(("VmRSS", "RssAnon", "RssFile"))}
+        print(f"agent resident memory: {status['VmRSS'] / 1024:.1f} MiB (heap and other anonymous "
+              f"{status['RssAnon'] / 1024:.1f} MiB, mapped files such as shared libraries {status['RssFile'] / 1024:.1f} MiB)")
         if os.environ.get("BENCH_LOG_LEVEL"):
             subprocess.run(["cp", work + "/agent.log", "/tmp/bench-agent-agent.log"])
     except SystemExit:
