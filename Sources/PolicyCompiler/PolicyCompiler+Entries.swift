@@ -84,12 +84,15 @@ extension PolicyCompiler {
         return result.sorted()
     }
 
-    /// Rebuilds the endpoints of `keys` from their selecting policies' templates.
-    mutating func rebuildEndpoints(_ keys: Set<ObjectKey>) {
+    /// Rebuilds the endpoints of `keys` from their selecting policies' templates. Returns the policies whose entry
+    /// counts were touched.
+    mutating func rebuildEndpoints(_ keys: Set<ObjectKey>) -> Set<PolicyReference> {
         var membershipChanged = false
+        var counted = Set<PolicyReference>()
         for key in keys {
             for (reference, count) in endpointEntryCounts.removeValue(forKey: key) ?? [:] {
                 policyEntryCounts[reference, default: 0] -= count
+                counted.insert(reference)
             }
             guard let pod = pods[key], isLocal(pod) else {
                 if endpoints.removeValue(forKey: key) != nil { membershipChanged = true }
@@ -99,14 +102,18 @@ extension PolicyCompiler {
             let endpoint = buildEndpoint(pod, counts: &counts)
             if endpoints.updateValue(endpoint, forKey: key) == nil { membershipChanged = true }
             endpointEntryCounts[key] = counts
-            for (reference, count) in counts { policyEntryCounts[reference, default: 0] += count }
+            for (reference, count) in counts {
+                policyEntryCounts[reference, default: 0] += count
+                counted.insert(reference)
+            }
         }
         if membershipChanged { endpointOrder = endpoints.keys.sorted() }
+        return counted
     }
 
     private func buildEndpoint(_ pod: PodRecord, counts: inout [PolicyReference: Int]) -> Endpoint {
         let selecting = (endpointPolicies[pod.key] ?? []).sorted()
-        let identity = podIdentityKeys[pod.key]?.first.flatMap { allocator.identities[$0.1] } ?? .world
+        let identity = podIdentities[pod.key]?.first?.identity ?? .world
         var endpoint = Endpoint(pod: pod.key.description, addresses: pod.addresses, identity: identity)
         for direction in Direction.allCases {
             var isolation = Isolation.none
@@ -145,20 +152,7 @@ extension PolicyCompiler {
 
     /// The published result: endpoints in pod order, the sorted ipcache, rule meanings and per-policy outcomes.
     func result() -> CompileResult {
-        var rules = ruleInfo
-        rules[.nodeIngress] = RuleInfo(policy: "node traffic (always allowed)", direction: .ingress, index: 0)
-        rules[.nodeEgress] = RuleInfo(policy: "node traffic (always allowed)", direction: .egress, index: 0)
-        let desired = DesiredState(endpoints: endpointOrder.map { endpoints[$0]! }, ipcache: ipcache.entries, rules: rules)
-        var results: [PolicyReference: PolicyResult] = [:]
-        for (reference, record) in policies {
-            switch record.validation {
-            case .failure(let failure): results[reference] = PolicyResult(accepted: false, errors: failure.errors)
-            case .success:
-                results[reference] = PolicyResult(
-                    accepted: true, selectedPods: (targets[reference] ?? []).sorted(),
-                    programmedEntries: policyEntryCounts[reference] ?? 0)
-            }
-        }
-        return CompileResult(desired: desired, policies: results, identities: allocator.keys)
+        let desired = DesiredState(endpoints: endpointOrder.map { endpoints[$0]! }, ipcache: ipcache.entries, rules: ruleInfo)
+        return CompileResult(desired: desired, policies: policyResults, identities: allocator.keys)
     }
 }

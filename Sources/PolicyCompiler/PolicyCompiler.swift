@@ -21,6 +21,8 @@ public struct PolicyCompiler: Sendable {
     // Inputs.
     var pods: [ObjectKey: PodRecord] = [:]
     var podsByNamespace: [String: Set<ObjectKey>] = [:]
+    /// The pods of `podsByNamespace` enforced on this node: the only ones a policy's pod selector is matched against.
+    var localPodsByNamespace: [String: Set<ObjectKey>] = [:]
     var namespaceLabels: [String: [String: String]] = [:]
     var policies: [PolicyReference: PolicyRecord] = [:]
 
@@ -36,10 +38,15 @@ public struct PolicyCompiler: Sendable {
     var identitiesBySelector: [CIDRSelector: Set<Identity>] = [:]
     var identitiesByNamespace: [String: Set<Identity>] = [:]
     var peers: [PodPeer: PeerRecord] = [:]
+    var peerIndex = PeerIndex()
     var prefixKeys: [IPPrefix: IdentityKey] = [:]
     var addressClaims: [IPAddress: [ObjectKey: Identity]] = [:]
     var ipcache = SortedIPCache()
-    var ruleInfo: [RuleID: RuleInfo] = [:]
+    /// Rule meanings, published as is: it holds the two node rules from the start.
+    var ruleInfo: [RuleID: RuleInfo] = [
+        .nodeIngress: RuleInfo(policy: "node traffic (always allowed)", direction: .ingress, index: 0),
+        .nodeEgress: RuleInfo(policy: "node traffic (always allowed)", direction: .egress, index: 0),
+    ]
     var templates: [PolicyReference: PolicyTemplates] = [:]
     var targets: [PolicyReference: Set<ObjectKey>] = [:]
     var endpointPolicies: [ObjectKey: Set<PolicyReference>] = [:]
@@ -48,9 +55,10 @@ public struct PolicyCompiler: Sendable {
     var policyEntryCounts: [PolicyReference: Int] = [:]
     var activePolicies: [PolicyReference: ValidatedPolicy] = [:]
     var policiesByNamespace: [String: Set<PolicyReference>] = [:]
-    var podIdentityKeys: [ObjectKey: [(IPAddress, IdentityKey)]] = [:]
+    var podIdentities: [ObjectKey: [AddressIdentity]] = [:]
     var prefixIdentities: [IPPrefix: Identity] = [:]
     var endpointOrder: [ObjectKey] = []
+    var policyResults: [PolicyReference: PolicyResult] = [:]
 
     public init(node: String?, nodeAddresses: [IPAddress] = []) {
         self.node = node
@@ -74,15 +82,20 @@ public struct PolicyCompiler: Sendable {
 
     public mutating func update(_ pod: Pod) {
         let record = PodRecord(pod)
-        if let old = pods[record.key], old.namespace != record.namespace { remove(podNamed: record.key) }
+        if let old = pods[record.key] {
+            guard old != record else { return }
+            remove(podNamed: record.key)
+        }
         pods[record.key] = record
         podsByNamespace[record.namespace, default: []].insert(record.key)
+        if isLocal(record) { localPodsByNamespace[record.namespace, default: []].insert(record.key) }
         dirtyPods.insert(record.key)
     }
 
     public mutating func remove(podNamed key: ObjectKey) {
         guard let old = pods.removeValue(forKey: key) else { return }
         podsByNamespace[old.namespace]?.remove(key)
+        localPodsByNamespace[old.namespace]?.remove(key)
         dirtyPods.insert(key)
     }
 
