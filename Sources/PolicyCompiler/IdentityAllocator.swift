@@ -21,6 +21,14 @@ public struct LabelSet: Hashable, Sendable {
         self.namedPorts = namedPorts
     }
 
+    /// Hashes the namespace and pod labels only. Why: every pod is looked up by its label set on each full
+    /// compile, and the namespace's labels and the named ports almost never tell two label sets of one namespace
+    /// apart, so hashing them would double the cost for no fewer collisions. Equality still compares everything.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(namespace)
+        hasher.combine(podLabels)
+    }
+
     /// The port a named port resolves to on these pods, matching name and protocol.
     func resolve(_ name: String, proto: L4Protocol) -> UInt16? {
         namedPorts.first { $0.name == name && $0.protocol == proto.description }.flatMap { UInt16(exactly: $0.port) }

@@ -183,8 +183,8 @@ struct PodRecord: Hashable, Sendable {
         key = ObjectKey(namespace: namespace, name: pod.metadata.name)
         labels = pod.metadata.labels ?? [:]
         nodeName = pod.spec.nodeName
-        addresses = Array(Set(pod.addresses.compactMap { IPAddress($0) })).sorted()
-        namedPorts = Array(Set(pod.namedPorts)).sorted()
+        addresses = pod.addresses.compactMap { IPAddress($0) }.sortedUnique()
+        namedPorts = pod.namedPorts.sortedUnique()
         eligible = !(pod.spec.hostNetwork ?? false) && !addresses.isEmpty && !pod.isTerminated
     }
 }
@@ -200,4 +200,14 @@ struct PolicyRecord: Hashable, Sendable {
 struct PeerRecord: Sendable {
     var identities: Set<Identity> = []
     var users: Set<PolicyReference> = []
+}
+
+extension Array where Element: Comparable {
+    /// Sorted, without duplicates, without hashing: a record is built for every pod of the cluster.
+    func sortedUnique() -> [Element] {
+        var result: [Element] = []
+        result.reserveCapacity(count)
+        for element in sorted() where result.last != element { result.append(element) }
+        return result
+    }
 }
