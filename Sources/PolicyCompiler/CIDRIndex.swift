@@ -19,18 +19,35 @@ struct CIDRIndex: Sendable {
 
     init(_ selectors: Set<CIDRSelector> = []) {
         self.selectors = selectors
-        var byCIDR: [IPPrefix: [CIDRSelector]] = [:]
-        var byExcept: [IPPrefix: [CIDRSelector]] = [:]
-        for selector in selectors {
-            byCIDR[selector.cidr, default: []].append(selector)
-            for except in selector.except { byExcept[except, default: []].append(selector) }
+        // Selectors by position in sorted order, so a prefix's matches are flags, read back already sorted.
+        let ordered = selectors.sorted()
+        var byCIDR: [IPPrefix: [Int]] = [:]
+        var byExcept: [IPPrefix: [Int]] = [:]
+        for (position, selector) in ordered.enumerated() {
+            byCIDR[selector.cidr, default: []].append(position)
+            for except in selector.except { byExcept[except, default: []].append(position) }
         }
         prefixes = Set(byCIDR.keys).union(byExcept.keys)
         prefixes.insert(IPPrefix("0.0.0.0/0")!)
         prefixes.insert(IPPrefix("::/0")!)
         let boundLengths = Set(prefixes.map(\.length)).sorted()
+        var inside = [Bool](repeating: false, count: ordered.count)
         for prefix in prefixes {
-            prefixSelectors[prefix] = Self.matching(prefix, boundLengths, byCIDR: byCIDR, byExcept: byExcept)
+            // The cidrs containing every address of `prefix` that no longer prefix of the index covers, minus those
+            // with an `except` containing it: one lookup per bound length up to the prefix's own.
+            let bounds = boundLengths.prefix { $0 <= prefix.length }
+            var candidates: [Int] = []
+            for length in bounds {
+                for position in byCIDR[IPPrefix(address: prefix.address, length: length)!] ?? [] {
+                    inside[position] = true
+                    candidates.append(position)
+                }
+            }
+            for length in bounds where !candidates.isEmpty {
+                for position in byExcept[IPPrefix(address: prefix.address, length: length)!] ?? [] { inside[position] = false }
+            }
+            prefixSelectors[prefix] = candidates.sorted().filter { inside[$0] }.map { ordered[$0] }
+            for position in candidates { inside[position] = false }
         }
         for isV4 in [true, false] {
             lengths[isV4] = Set(prefixes.filter { $0.address.isV4 == isV4 }.map(\.length)).sorted(by: >)
@@ -43,23 +60,5 @@ struct CIDRIndex: Sendable {
             if let found = prefixSelectors[IPPrefix(address: address, length: length)!] { return found }
         }
         return []
-    }
-
-    /// The selectors containing every address of `prefix` that no longer prefix of the index covers: the cidrs
-    /// containing it, minus those with an `except` containing it. One lookup per bound length (sorted) up to its own.
-    private static func matching(
-        _ prefix: IPPrefix, _ boundLengths: [Int], byCIDR: [IPPrefix: [CIDRSelector]],
-        byExcept: [IPPrefix: [CIDRSelector]]
-    ) -> [CIDRSelector] {
-        let lengths = boundLengths.prefix { $0 <= prefix.length }
-        var matched = Set<CIDRSelector>()
-        for length in lengths {
-            if let found = byCIDR[IPPrefix(address: prefix.address, length: length)!] { matched.formUnion(found) }
-        }
-        guard !matched.isEmpty else { return [] }
-        for length in lengths {
-            if let found = byExcept[IPPrefix(address: prefix.address, length: length)!] { matched.subtract(found) }
-        }
-        return matched.sorted()
     }
 }

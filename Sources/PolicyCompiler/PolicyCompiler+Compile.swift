@@ -91,6 +91,8 @@ extension PolicyCompiler {
         for key in dirtyPods {
             let pod = pods[key]
             let isEndpoint = pod.map(isLocal) == true
+            // Every pod enforced here, now or at the last compile, has an entry (maybe empty) in endpointPolicies.
+            guard isEndpoint || endpointPolicies[key] != nil else { continue }
             var selected = Set<PolicyReference>()
             if let pod, isEndpoint {
                 for reference in policiesByNamespace[pod.namespace] ?? []
@@ -108,7 +110,7 @@ extension PolicyCompiler {
                 changes.retargeted.insert(reference)
             }
             endpointPolicies[key] = isEndpoint ? selected : nil
-            if endpoints[key] != nil || isEndpoint { changes.endpoints.insert(key) }
+            changes.endpoints.insert(key)
         }
         for reference in changes.targets {
             guard let policy = activePolicies[reference] else { continue }
