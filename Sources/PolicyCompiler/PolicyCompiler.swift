@@ -5,8 +5,9 @@ import KubeModel
 /// dataplane state of one node.
 ///
 /// Pure: no I/O, no clock. Feed it object changes (`update`/`remove`), then call `compile()`; it keeps caches
-/// (identities, selector results, per-policy entry templates, per-endpoint entries) and recomputes only what a
-/// change touches, so a pod label change costs work proportional to the policies that notice it, not to the cluster.
+/// (identities, peer selections indexed by namespace, entry templates of the policies that select a pod on this
+/// node, per-endpoint entries) and recomputes only what a change touches, so a pod label change costs work
+/// proportional to the policies and local endpoints that notice it, not to the cluster.
 /// `PolicyCompiler.compile(_:)` is the one-shot form for a whole snapshot.
 ///
 /// Semantics are Kubernetes NetworkPolicy semantics (isolation per direction only when selected for it, union of
@@ -83,6 +84,7 @@ public struct PolicyCompiler: Sendable {
     public mutating func update(_ pod: Pod) {
         let record = PodRecord(pod)
         if let old = pods[record.key] {
+            // Most pod updates (status, annotations, owner changes) touch nothing the compiler reads.
             guard old != record else { return }
             remove(podNamed: record.key)
         }
