@@ -70,18 +70,23 @@ extension PolicyCompiler {
     }
 
     /// Identities matching any of `peers`, sorted. An ipBlock containing one of the node's addresses also matches
-    /// the `host` identity.
+    /// the `host` identity. Most rules name one peer: its cached set is then sorted as is, not copied element by
+    /// element into a union.
     private func peerIdentities(_ peers: [Peer]) -> [Identity] {
-        var result = Set<Identity>()
+        var result: Set<Identity>?
+        var host = false
         for peer in peers {
+            let identities: Set<Identity>
             switch peer {
-            case .pods(let pods): result.formUnion(self.peers[pods]?.identities ?? [])
+            case .pods(let pods): identities = self.peers[pods]?.identities ?? []
             case .cidr(let selector):
-                result.formUnion(identitiesBySelector[selector] ?? [])
-                if nodeAddresses.contains(where: { selector.contains(IPPrefix(host: $0)) }) { result.insert(.host) }
+                identities = identitiesBySelector[selector] ?? []
+                host = host || nodeAddresses.contains { selector.contains(IPPrefix(host: $0)) }
             }
+            if result == nil { result = identities } else { result!.formUnion(identities) }
         }
-        return result.sorted()
+        // Cached sets hold allocated identities only, all above `host`.
+        return (host ? [.host] : []) + (result ?? []).sorted()
     }
 
     /// Rebuilds the endpoints of `keys` from their selecting policies' templates. Returns the policies whose entry
