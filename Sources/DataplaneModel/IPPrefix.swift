@@ -5,7 +5,7 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (with `::` compression and an embedded IPv4 tail).
     public init?(_ text: Substring) {
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             guard let value = Self.parseV6(text) else { return nil }
             self = value
         } else {

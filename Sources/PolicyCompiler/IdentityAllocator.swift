@@ -21,12 +21,14 @@ public struct LabelSet: Hashable, Sendable {
         self.namedPorts = namedPorts
     }
 
-    /// Hashes the namespace and pod labels only. Why: every pod is looked up by its label set on each full
-    /// compile, and the namespace's labels and the named ports almost never tell two label sets of one namespace
-    /// apart, so hashing them would double the cost for no fewer collisions. Equality still compares everything.
+    /// Hashes everything but the namespace's labels. Why: every pod is looked up by its label set on each full
+    /// compile, and live label sets of one namespace always carry its current labels (a namespace relabel rekeys
+    /// all its pods), so hashing them costs time and separates nothing. Named ports stay in: they are set by
+    /// whoever creates pods, and leaving them out would let many port variants of one label set share a bucket.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(namespace)
         hasher.combine(podLabels)
+        hasher.combine(namedPorts)
     }
 
     /// The port a named port resolves to on these pods, matching name and protocol.

@@ -69,7 +69,6 @@ extension PolicyCompiler {
             for peer in new.podPeers {
                 if peers[peer] == nil {
                     peers[peer] = PeerRecord()
-                    peerIndex.insert(peer)
                     changes.newPeers.insert(peer)
                 }
                 peers[peer]!.users.insert(reference)

@@ -87,7 +87,8 @@ extension PolicyCompiler {
     }
 
     /// Updates the identity indexes and every cached peer selection for the identities created and freed. Only the
-    /// peers the peer index finds for an identity's labels are touched.
+    /// peers the peer index finds for an identity's labels are touched; new peers join the index only afterwards,
+    /// as they are evaluated from scratch (on a full compile every peer is new, so no identity is matched twice).
     mutating func updatePeers(_ changes: inout Changes) {
         var changedSelectors = Set<CIDRSelector>()
         var changedPeers = Set<PodPeer>()
@@ -107,7 +108,7 @@ extension PolicyCompiler {
             let key = allocator.keys[identity]!
             if let labels = key.labels {
                 identitiesByNamespace[labels.namespace, default: []].insert(identity)
-                for peer in peerIndex.matching(labels) where !changes.newPeers.contains(peer) {
+                for peer in peerIndex.matching(labels) {
                     peers[peer]!.identities.insert(identity)
                     changedPeers.insert(peer)
                 }
@@ -120,7 +121,10 @@ extension PolicyCompiler {
         for selector in changedSelectors where identitiesBySelector[selector]?.isEmpty == true {
             identitiesBySelector[selector] = nil
         }
-        for peer in changes.newPeers { peers[peer]!.identities = evaluate(peer) }
+        for peer in changes.newPeers {
+            peers[peer]!.identities = evaluate(peer)
+            peerIndex.insert(peer)
+        }
         for peer in changedPeers { changes.templates.formUnion(peers[peer]?.users ?? []) }
         for selector in changedSelectors { changes.templates.formUnion(selectorUsers[selector] ?? []) }
     }

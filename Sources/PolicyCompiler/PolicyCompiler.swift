@@ -207,6 +207,7 @@ struct PeerRecord: Sendable {
 extension Array where Element: Comparable {
     /// Sorted, without duplicates, without hashing: a record is built for every pod of the cluster.
     func sortedUnique() -> [Element] {
+        guard count > 1 else { return self }
         var result: [Element] = []
         result.reserveCapacity(count)
         for element in sorted() where result.last != element { result.append(element) }
