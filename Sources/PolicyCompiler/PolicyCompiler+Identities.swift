@@ -23,10 +23,10 @@ extension PolicyCompiler {
         var previousIdentities: [ObjectKey: Identity] = [:]
         for key in rekeyed {
             let old = podIdentities.removeValue(forKey: key) ?? []
-            if endpoints[key] != nil, let first = old.first { previousIdentities[key] = first.identity }
+            if let first = old.first, endpoints[key] != nil { previousIdentities[key] = first.identity }
             for claim in old {
                 released.append(allocator.keys[claim.identity]!)
-                addressClaims[claim.address]?[key] = nil
+                addressClaims[claim.address]?.removeAll { $0.pod == key }
                 touched.insert(claim.address)
             }
             guard let pod = pods[key], pod.eligible else { continue }
@@ -56,7 +56,7 @@ extension PolicyCompiler {
         for (index, claimant) in claimants.enumerated() {
             let claim = AddressIdentity(address: claimant.address, identity: identities[index])
             podIdentities[claimant.pod, default: []].append(claim)
-            addressClaims[claimant.address, default: [:]][claimant.pod] = claim.identity
+            addressClaims[claimant.address, default: []].append((claimant.pod, claim.identity))
         }
         for (key, identity) in previousIdentities where podIdentities[key]?.first?.identity != identity {
             changes.endpoints.insert(key)
@@ -80,7 +80,7 @@ extension PolicyCompiler {
     private mutating func ipcacheIdentity(_ prefix: IPPrefix) -> Identity? {
         if prefix.length == prefix.address.bitWidth {
             if nodeAddresses.contains(prefix.address) { return .host }
-            if let claims = addressClaims[prefix.address], let owner = claims.keys.min() { return claims[owner] }
+            if let owner = addressClaims[prefix.address]?.min(by: { $0.pod < $1.pod }) { return owner.identity }
             addressClaims[prefix.address] = nil
         }
         return prefixIdentities[prefix]

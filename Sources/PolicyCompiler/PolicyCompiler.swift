@@ -41,7 +41,8 @@ public struct PolicyCompiler: Sendable {
     var peers: [PodPeer: PeerRecord] = [:]
     var peerIndex = PeerIndex()
     var prefixKeys: [IPPrefix: IdentityKey] = [:]
-    var addressClaims: [IPAddress: [ObjectKey: Identity]] = [:]
+    /// The pods holding each address with their identity; usually one, two while an address moves between pods.
+    var addressClaims: [IPAddress: [(pod: ObjectKey, identity: Identity)]] = [:]
     var ipcache = SortedIPCache()
     /// Rule meanings, published as is: it holds the two node rules from the start.
     var ruleInfo: [RuleID: RuleInfo] = [
