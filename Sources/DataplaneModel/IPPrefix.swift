@@ -5,7 +5,7 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (with `::` compression and an embedded IPv4 tail).
     public init?(_ text: Substring) {
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             guard let value = Self.parseV6(text) else { return nil }
             self = value
         } else {
@@ -33,7 +33,7 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .v4(let a): return (0..<4).map { String((a >> (24 - 8 * $0)) & 0xFF) }.joined(separator: ".")
+        case .v4(let a): return "\((a >> 24) & 0xFF).\((a >> 16) & 0xFF).\((a >> 8) & 0xFF).\(a & 0xFF)"
         case .v6(let hi, let lo):
             let groups = (0..<4).map { UInt16(truncatingIfNeeded: hi >> (48 - 16 * $0)) }
                 + (0..<4).map { UInt16(truncatingIfNeeded: lo >> (48 - 16 * $0)) }
@@ -50,17 +50,27 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Four decimal octets without leading zeros. Reads the UTF-8 bytes directly: pod addresses are parsed for
+    /// every pod of the cluster on every full compile.
     private static func parseV4(_ text: Substring) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
-        for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy(\.isASCII), let octet = UInt32(part), octet <= 255,
-                part.count == 1 || part.first != "0"
-            else { return nil }
-            value = value << 8 | octet
+        var octet: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, dots < 3 else { return nil }
+                value = value << 8 | octet
+                (octet, digits, dots) = (0, 0, dots + 1)
+                continue
+            }
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte), !(digits == 1 && octet == 0) else { return nil }
+            octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+            digits += 1
+            guard octet <= 255 else { return nil }
         }
-        return value
+        guard digits > 0, dots == 3 else { return nil }
+        return value << 8 | octet
     }
 
     private static func parseV6(_ text: Substring) -> IPAddress? {

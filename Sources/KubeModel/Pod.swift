@@ -34,14 +34,18 @@ public struct Pod: KubeResource, Hashable {
     public var isTerminated: Bool { status?.phase == .succeeded || status?.phase == .failed }
 
     /// Named container ports, across all containers (and restartable init containers, which are sidecars).
+    /// One pass, no intermediate arrays: the policy compiler reads this for every pod of the cluster.
     public var namedPorts: [NamedPort] {
-        let containers = spec.containers + (spec.initContainers ?? []).filter { $0.restartPolicy == "Always" }
-        return containers.flatMap { container in
-            (container.ports ?? []).compactMap { port in
-                guard let name = port.name, !name.isEmpty else { return nil }
-                return NamedPort(name: name, port: port.containerPort, protocol: port.protocol ?? "TCP")
+        var result: [NamedPort] = []
+        func collect(_ container: Container) {
+            for port in container.ports ?? [] {
+                guard let name = port.name, !name.isEmpty else { continue }
+                result.append(NamedPort(name: name, port: port.containerPort, protocol: port.protocol ?? "TCP"))
             }
         }
+        for container in spec.containers { collect(container) }
+        for container in spec.initContainers ?? [] where container.restartPolicy == "Always" { collect(container) }
+        return result
     }
 }
 

@@ -21,6 +21,16 @@ public struct LabelSet: Hashable, Sendable {
         self.namedPorts = namedPorts
     }
 
+    /// Hashes everything but the namespace's labels. Why: every pod is looked up by its label set on each full
+    /// compile, and live label sets of one namespace always carry its current labels (a namespace relabel rekeys
+    /// all its pods), so hashing them costs time and separates nothing. Named ports stay in: they are set by
+    /// whoever creates pods, and leaving them out would let many port variants of one label set share a bucket.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(namespace)
+        hasher.combine(podLabels)
+        hasher.combine(namedPorts)
+    }
+
     /// The port a named port resolves to on these pods, matching name and protocol.
     func resolve(_ name: String, proto: L4Protocol) -> UInt16? {
         namedPorts.first { $0.name == name && $0.protocol == proto.description }.flatMap { UInt16(exactly: $0.port) }
@@ -72,29 +82,33 @@ struct IdentityAllocator: Sendable {
     private(set) var keys: [Identity: IdentityKey] = [:]
     private var references: [Identity: Int] = [:]
 
-    /// Takes one reference to each key, allocating numbers for new keys; returns the newly allocated identities.
-    mutating func retain(_ batch: [IdentityKey]) -> [Identity] {
-        var pending: [IdentityKey: Int] = [:]
-        for key in batch {
+    /// Takes one reference to each key, allocating numbers for new keys (appended to `created`); returns the
+    /// identity of each key of `batch`, in order.
+    mutating func retain(_ batch: [IdentityKey], created: inout [Identity]) -> [Identity] {
+        var result = [Identity](repeating: .world, count: batch.count)
+        var pending: [IdentityKey: [Int]] = [:]
+        for (index, key) in batch.enumerated() {
             if let identity = identities[key] {
                 references[identity, default: 0] += 1
+                result[index] = identity
             } else {
-                pending[key, default: 0] += 1
+                pending[key, default: []].append(index)
             }
         }
-        var created: [Identity] = []
         for (canonical, key) in pending.keys.map({ ($0.canonical, $0) }).sorted(by: { $0.0 < $1.0 }) {
             var number = UInt64(Identity.firstAllocated) + Self.fnv1a(canonical) % Self.space
             while keys[Identity(rawValue: UInt32(number))] != nil {
                 number = UInt64(Identity.firstAllocated) + (number - UInt64(Identity.firstAllocated) + 1) % Self.space
             }
             let identity = Identity(rawValue: UInt32(number))
+            let indices = pending[key]!
             identities[key] = identity
             keys[identity] = key
-            references[identity] = pending[key]
+            references[identity] = indices.count
+            for index in indices { result[index] = identity }
             created.append(identity)
         }
-        return created
+        return result
     }
 
     /// Drops one reference; returns the identity when it is no longer used (and was freed).

@@ -3,17 +3,19 @@ import KubeModel
 
 extension PolicyCompiler {
     /// Brings the desired state up to date with every change fed since the last call, and returns it.
+    ///
+    /// Each step hands the next only what it changed: policies swapped in and out, pods whose identity changed,
+    /// peers whose identity sets changed, policies whose templates or targets changed, and finally the endpoints to
+    /// rebuild; so a pod label change costs the policies and endpoints it can affect, not the cluster.
     public mutating func compile() -> CompileResult {
         var changes = Changes()
         applyPolicyChanges(&changes)
-        let rekeyed = rekeyPods(&changes)
+        rekeyPods(&changes)
         updatePeers(&changes)
-        updateTargets(rekeyed: rekeyed, &changes)
-        for reference in changes.templates.sorted() where activePolicies[reference] != nil {
-            templates[reference] = buildTemplates(activePolicies[reference]!)
-            changes.endpoints.formUnion(targets[reference] ?? [])
-        }
-        rebuildEndpoints(changes.endpoints)
+        updateTargets(&changes)
+        updateTemplates(&changes)
+        let counted = rebuildEndpoints(changes.endpoints)
+        refreshResults(dirtyPolicies.union(changes.retargeted).union(counted))
         dirtyPods = []
         dirtyNamespaces = []
         dirtyPolicies = []
@@ -24,7 +26,11 @@ extension PolicyCompiler {
     struct Changes {
         var newPeers: Set<PodPeer> = []
         var selectorsChanged = false
+        /// New or changed policies, whose targets are found from scratch.
         var targets: Set<PolicyReference> = []
+        /// Policies whose set of targets gained or lost a pod.
+        var retargeted: Set<PolicyReference> = []
+        /// Policies whose templates are out of date (built only for those with targets, see `updateTemplates`).
         var templates: Set<PolicyReference> = []
         var endpoints: Set<ObjectKey> = []
         var createdIdentities: [Identity] = []
@@ -38,7 +44,10 @@ extension PolicyCompiler {
                 policiesByNamespace[reference.namespace]?.remove(reference)
                 for peer in old.podPeers {
                     peers[peer]?.users.remove(reference)
-                    if peers[peer]?.users.isEmpty == true { peers[peer] = nil }
+                    if peers[peer]?.users.isEmpty == true {
+                        peers[peer] = nil
+                        peerIndex.remove(peer)
+                    }
                 }
                 for selector in old.cidrSelectors {
                     selectorUsers[selector]?.remove(reference)
@@ -75,156 +84,71 @@ extension PolicyCompiler {
         if changes.selectorsChanged { cidrIndex = CIDRIndex(Set(selectorUsers.keys)) }
     }
 
-    /// Recomputes the identity of every pod whose labels, namespace labels or matched CIDR selectors may have
-    /// changed, and of every CIDR prefix when the selectors changed; updates the ipcache. Returns the pods rekeyed.
-    private mutating func rekeyPods(_ changes: inout Changes) -> Set<ObjectKey> {
-        var rekeyed = dirtyPods
-        for namespace in dirtyNamespaces { rekeyed.formUnion(podsByNamespace[namespace] ?? []) }
-        if changes.selectorsChanged { rekeyed.formUnion(pods.keys) }
-
-        var retained: [IdentityKey] = []
-        var released: [IdentityKey] = []
-        var touched = Set<IPAddress>()
-        for key in rekeyed {
-            let old = podIdentityKeys.removeValue(forKey: key) ?? []
-            released += old.map(\.1)
-            for (address, _) in old {
-                addressClaims[address]?[key] = nil
-                touched.insert(address)
-            }
-            guard let pod = pods[key], pod.eligible else { continue }
-            let labels = LabelSet(
-                namespace: pod.namespace, namespaceLabels: labels(ofNamespace: pod.namespace), podLabels: pod.labels,
-                namedPorts: pod.namedPorts)
-            let keys = pod.addresses.map { ($0, IdentityKey(labels: labels, selectors: cidrIndex.matching(IPPrefix(host: $0)))) }
-            podIdentityKeys[key] = keys
-            retained += keys.map(\.1)
-            touched.formUnion(pod.addresses)
-        }
-        if changes.selectorsChanged {
-            released += prefixKeys.values
-            prefixKeys = [:]
-            for prefix in cidrIndex.prefixes {
-                let selectors = cidrIndex.matching(prefix)
-                if !selectors.isEmpty { prefixKeys[prefix] = IdentityKey(labels: nil, selectors: selectors) }
-            }
-            retained += prefixKeys.values
-        }
-        changes.createdIdentities = allocator.retain(retained)
-        for key in released {
-            let identity = allocator.identities[key]!
-            if allocator.release(key) != nil { changes.freedIdentities.append((identity, key)) }
-        }
-
-        for (key, keys) in podIdentityKeys where rekeyed.contains(key) {
-            for (address, identityKey) in keys { addressClaims[address, default: [:]][key] = allocator.identities[identityKey] }
-        }
-        for address in touched { refreshIPCache(IPPrefix(host: address)) }
-        if changes.selectorsChanged {
-            for prefix in Set(prefixIdentities.keys).union(cidrIndex.prefixes) {
-                prefixIdentities[prefix] =
-                    cidrIndex.prefixes.contains(prefix) ? prefixKeys[prefix].flatMap { allocator.identities[$0] } ?? .world : nil
-                refreshIPCache(prefix)
-            }
-        }
-        return rekeyed
-    }
-
-    /// The ipcache entry for one prefix: the node's own address beats a pod address, which beats a CIDR prefix.
-    private mutating func refreshIPCache(_ prefix: IPPrefix) {
-        if prefix.length == prefix.address.bitWidth {
-            if nodeAddresses.contains(prefix.address) { return }
-            if let claims = addressClaims[prefix.address], let owner = claims.keys.min() {
-                ipcache.set(prefix, claims[owner])
-                return
-            }
-            addressClaims[prefix.address] = nil
-        }
-        ipcache.set(prefix, prefixIdentities[prefix])
-    }
-
-    /// Updates the identity indexes and every cached peer selection for the identities created and freed.
-    private mutating func updatePeers(_ changes: inout Changes) {
-        var changedSelectors = Set<CIDRSelector>()
-        var changedPeers = Set<PodPeer>()
-        for (identity, key) in changes.freedIdentities {
-            if let labels = key.labels {
-                identitiesByNamespace[labels.namespace]?.remove(identity)
-                for (peer, record) in peers where record.identities.contains(identity) {
-                    peers[peer]!.identities.remove(identity)
-                    changedPeers.insert(peer)
-                }
-            }
-            for selector in key.selectors {
-                identitiesBySelector[selector]?.remove(identity)
-                changedSelectors.insert(selector)
-            }
-        }
-        for identity in changes.createdIdentities {
-            let key = allocator.keys[identity]!
-            if let labels = key.labels {
-                identitiesByNamespace[labels.namespace, default: []].insert(identity)
-                for (peer, _) in peers where !changes.newPeers.contains(peer) && peer.matches(labels) {
-                    peers[peer]!.identities.insert(identity)
-                    changedPeers.insert(peer)
-                }
-            }
-            for selector in key.selectors {
-                identitiesBySelector[selector, default: []].insert(identity)
-                changedSelectors.insert(selector)
-            }
-        }
-        for selector in identitiesBySelector.keys where identitiesBySelector[selector]!.isEmpty {
-            identitiesBySelector[selector] = nil
-        }
-        for peer in changes.newPeers { peers[peer]!.identities = evaluate(peer) }
-        for peer in changedPeers { changes.templates.formUnion(peers[peer]?.users ?? []) }
-        for selector in changedSelectors { changes.templates.formUnion(selectorUsers[selector] ?? []) }
-    }
-
-    /// The pod identities a pod peer selects, from scratch.
-    private func evaluate(_ peer: PodPeer) -> Set<Identity> {
-        var result = Set<Identity>()
-        for (namespace, identities) in identitiesByNamespace {
-            switch peer.namespaces {
-            case .named(let name): guard name == namespace else { continue }
-            case .selected(let selector): guard selector.matches(labels(ofNamespace: namespace)) else { continue }
-            }
-            for identity in identities where peer.podSelector.matches(allocator.keys[identity]!.labels!.podLabels) {
-                result.insert(identity)
-            }
-        }
-        return result
-    }
-
-    /// Which local pods each policy selects: re-evaluated for changed pods and for new or changed policies.
-    private mutating func updateTargets(rekeyed: Set<ObjectKey>, _ changes: inout Changes) {
-        for key in rekeyed {
+    /// Which local pods each policy selects: re-evaluated for changed pods (a policy selects by pod labels in its
+    /// own namespace, so namespace labels and identities never change targets) and for new or changed policies.
+    private mutating func updateTargets(_ changes: inout Changes) {
+        for key in dirtyPods {
             let pod = pods[key]
-            let wasEndpoint = endpoints[key] != nil
+            let isEndpoint = pod.map(isLocal) == true
+            // Every pod enforced here, now or at the last compile, has an entry (maybe empty) in endpointPolicies.
+            guard isEndpoint || endpointPolicies[key] != nil else { continue }
             var selected = Set<PolicyReference>()
-            if let pod, isLocal(pod) {
+            if let pod, isEndpoint {
                 for reference in policiesByNamespace[pod.namespace] ?? []
                 where activePolicies[reference]!.podSelector.matches(pod.labels) {
                     selected.insert(reference)
                 }
             }
             let previous = endpointPolicies[key] ?? []
-            for reference in previous.subtracting(selected) { targets[reference]?.remove(key) }
-            for reference in selected.subtracting(previous) { targets[reference, default: []].insert(key) }
-            endpointPolicies[key] = pod.map(isLocal) == true ? selected : nil
-            if wasEndpoint || pod.map(isLocal) == true { changes.endpoints.insert(key) }
+            for reference in previous.subtracting(selected) {
+                targets[reference]?.remove(key)
+                changes.retargeted.insert(reference)
+            }
+            for reference in selected.subtracting(previous) {
+                targets[reference, default: []].insert(key)
+                changes.retargeted.insert(reference)
+            }
+            endpointPolicies[key] = isEndpoint ? selected : nil
+            changes.endpoints.insert(key)
         }
         for reference in changes.targets {
             guard let policy = activePolicies[reference] else { continue }
             var selected = Set<ObjectKey>()
-            for key in podsByNamespace[reference.namespace] ?? [] {
-                guard let pod = pods[key], isLocal(pod), policy.podSelector.matches(pod.labels) else { continue }
+            for key in localPodsByNamespace[reference.namespace] ?? [] where policy.podSelector.matches(pods[key]!.labels) {
                 selected.insert(key)
                 endpointPolicies[key, default: []].insert(reference)
             }
             targets[reference] = selected
             changes.endpoints.formUnion(selected)
+        }
+    }
+
+    /// Builds the templates of policies that select some local pod and are out of date or newly needed; drops those
+    /// of policies that select none. Why lazily: on a node with a hundred pods most policies select none of them,
+    /// and their templates (every peer identity times every port) would be most of the work of every compile.
+    private mutating func updateTemplates(_ changes: inout Changes) {
+        for reference in changes.templates.union(changes.retargeted) {
+            guard let policy = activePolicies[reference], let selected = targets[reference], !selected.isEmpty else {
+                templates[reference] = nil
+                continue
+            }
+            guard changes.templates.contains(reference) || templates[reference] == nil else { continue }
+            templates[reference] = buildTemplates(policy)
+            changes.endpoints.formUnion(selected)
+        }
+    }
+
+    /// The published result of every policy in `references`, from its validation, targets and entry counts.
+    private mutating func refreshResults(_ references: Set<PolicyReference>) {
+        for reference in references {
+            switch policies[reference]?.validation {
+            case nil: policyResults[reference] = nil
+            case .failure(let failure)?: policyResults[reference] = PolicyResult(accepted: false, errors: failure.errors)
+            case .success?:
+                policyResults[reference] = PolicyResult(
+                    accepted: true, selectedPods: (targets[reference] ?? []).sorted(),
+                    programmedEntries: policyEntryCounts[reference] ?? 0)
+            }
         }
     }
 }

@@ -70,48 +70,67 @@ extension PolicyCompiler {
     }
 
     /// Identities matching any of `peers`, sorted. An ipBlock containing one of the node's addresses also matches
-    /// the `host` identity.
+    /// the `host` identity. Most rules name one peer: its cached set is then sorted as is, not copied element by
+    /// element into a union.
     private func peerIdentities(_ peers: [Peer]) -> [Identity] {
-        var result = Set<Identity>()
+        var result: Set<Identity>?
+        var host = false
         for peer in peers {
+            let identities: Set<Identity>
             switch peer {
-            case .pods(let pods): result.formUnion(self.peers[pods]?.identities ?? [])
+            case .pods(let pods): identities = self.peers[pods]?.identities ?? []
             case .cidr(let selector):
-                result.formUnion(identitiesBySelector[selector] ?? [])
-                if nodeAddresses.contains(where: { selector.contains(IPPrefix(host: $0)) }) { result.insert(.host) }
+                identities = identitiesBySelector[selector] ?? []
+                host = host || nodeAddresses.contains { selector.contains(IPPrefix(host: $0)) }
             }
+            if result == nil { result = identities } else { result!.formUnion(identities) }
         }
-        return result.sorted()
+        // Cached sets hold allocated identities only, all above `host`.
+        return (host ? [.host] : []) + (result ?? []).sorted()
     }
 
-    /// Rebuilds the endpoints of `keys` from their selecting policies' templates.
-    mutating func rebuildEndpoints(_ keys: Set<ObjectKey>) {
+    /// Rebuilds the endpoints of `keys` from their selecting policies' templates. Returns the policies whose entry
+    /// counts were touched.
+    ///
+    /// An endpoint's entries depend only on the policies selecting it and its named ports, so they are built once
+    /// per distinct pair in a rebuild and shared (copy-on-write) by every replica with that pair.
+    mutating func rebuildEndpoints(_ keys: Set<ObjectKey>) -> Set<PolicyReference> {
         var membershipChanged = false
+        var counted = Set<PolicyReference>()
+        var built: [EndpointShape: EndpointPolicies] = [:]
         for key in keys {
             for (reference, count) in endpointEntryCounts.removeValue(forKey: key) ?? [:] {
                 policyEntryCounts[reference, default: 0] -= count
+                counted.insert(reference)
             }
             guard let pod = pods[key], isLocal(pod) else {
                 if endpoints.removeValue(forKey: key) != nil { membershipChanged = true }
                 continue
             }
-            var counts: [PolicyReference: Int] = [:]
-            let endpoint = buildEndpoint(pod, counts: &counts)
+            let shape = EndpointShape(policies: (endpointPolicies[key] ?? []).sorted(), namedPorts: pod.namedPorts)
+            let policies = built[shape] ?? buildPolicies(shape)
+            built[shape] = policies
+            let endpoint = Endpoint(
+                pod: key.description, addresses: pod.addresses, identity: podIdentities[key]?.first?.identity ?? .world,
+                ingress: policies.ingress, egress: policies.egress)
             if endpoints.updateValue(endpoint, forKey: key) == nil { membershipChanged = true }
-            endpointEntryCounts[key] = counts
-            for (reference, count) in counts { policyEntryCounts[reference, default: 0] += count }
+            endpointEntryCounts[key] = policies.counts
+            for (reference, count) in policies.counts {
+                policyEntryCounts[reference, default: 0] += count
+                counted.insert(reference)
+            }
         }
         if membershipChanged { endpointOrder = endpoints.keys.sorted() }
+        return counted
     }
 
-    private func buildEndpoint(_ pod: PodRecord, counts: inout [PolicyReference: Int]) -> Endpoint {
-        let selecting = (endpointPolicies[pod.key] ?? []).sorted()
-        let identity = podIdentityKeys[pod.key]?.first.flatMap { allocator.identities[$0.1] } ?? .world
-        var endpoint = Endpoint(pod: pod.key.description, addresses: pod.addresses, identity: identity)
+    /// Both directions' entries for endpoints of one shape, and how many entries each policy contributed.
+    private func buildPolicies(_ shape: EndpointShape) -> EndpointPolicies {
+        var result = EndpointPolicies()
         for direction in Direction.allCases {
             var isolation = Isolation.none
             var entries: [PolicyEntry] = []
-            for reference in selecting {
+            for reference in shape.policies {
                 guard let templates = templates[reference]?.entries(direction) else { continue }
                 isolation = max(isolation, activePolicies[reference]!.mode == .enforce ? .enforce : .audit)
                 var added = 0
@@ -121,7 +140,7 @@ extension PolicyCompiler {
                     case .all: ports = nil
                     case .range(let range): ports = range
                     case .named(let name):
-                        guard let number = pod.namedPorts.first(where: {
+                        guard let number = shape.namedPorts.first(where: {
                             $0.name == name && $0.protocol == template.proto?.description
                         }).flatMap({ UInt16(exactly: $0.port) }) else { continue }
                         ports = PortRange(number)
@@ -132,33 +151,38 @@ extension PolicyCompiler {
                             mode: template.mode, rule: template.rule))
                     added += 1
                 }
-                counts[reference, default: 0] += added
+                result.counts[reference, default: 0] += added
             }
             if isolation != .none {
                 entries.append(PolicyEntry(peer: .host, rule: direction == .ingress ? .nodeIngress : .nodeEgress))
             }
-            let policy = DirectionPolicy(isolation: isolation, entries: Array(Set(entries)).sorted(by: PolicyEntry.precedes))
-            if direction == .ingress { endpoint.ingress = policy } else { endpoint.egress = policy }
+            // `precedes` orders by every field, so equal entries end up adjacent.
+            entries.sort(by: PolicyEntry.precedes)
+            var unique: [PolicyEntry] = []
+            unique.reserveCapacity(entries.count)
+            for entry in entries where unique.last != entry { unique.append(entry) }
+            let policy = DirectionPolicy(isolation: isolation, entries: unique)
+            if direction == .ingress { result.ingress = policy } else { result.egress = policy }
         }
-        return endpoint
+        return result
     }
 
     /// The published result: endpoints in pod order, the sorted ipcache, rule meanings and per-policy outcomes.
     func result() -> CompileResult {
-        var rules = ruleInfo
-        rules[.nodeIngress] = RuleInfo(policy: "node traffic (always allowed)", direction: .ingress, index: 0)
-        rules[.nodeEgress] = RuleInfo(policy: "node traffic (always allowed)", direction: .egress, index: 0)
-        let desired = DesiredState(endpoints: endpointOrder.map { endpoints[$0]! }, ipcache: ipcache.entries, rules: rules)
-        var results: [PolicyReference: PolicyResult] = [:]
-        for (reference, record) in policies {
-            switch record.validation {
-            case .failure(let failure): results[reference] = PolicyResult(accepted: false, errors: failure.errors)
-            case .success:
-                results[reference] = PolicyResult(
-                    accepted: true, selectedPods: (targets[reference] ?? []).sorted(),
-                    programmedEntries: policyEntryCounts[reference] ?? 0)
-            }
-        }
-        return CompileResult(desired: desired, policies: results, identities: allocator.keys)
+        let desired = DesiredState(endpoints: endpointOrder.map { endpoints[$0]! }, ipcache: ipcache.entries, rules: ruleInfo)
+        return CompileResult(desired: desired, policies: policyResults, identities: allocator.keys)
     }
+}
+
+/// What an endpoint's entries depend on: the policies selecting it (sorted) and its named ports.
+struct EndpointShape: Hashable {
+    var policies: [PolicyReference]
+    var namedPorts: [NamedPort]
+}
+
+/// The entries of one endpoint shape, and each policy's share of them (for `PolicyResult.programmedEntries`).
+struct EndpointPolicies {
+    var ingress = DirectionPolicy()
+    var egress = DirectionPolicy()
+    var counts: [PolicyReference: Int] = [:]
 }

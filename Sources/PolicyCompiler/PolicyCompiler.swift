@@ -5,8 +5,9 @@ import KubeModel
 /// dataplane state of one node.
 ///
 /// Pure: no I/O, no clock. Feed it object changes (`update`/`remove`), then call `compile()`; it keeps caches
-/// (identities, selector results, per-policy entry templates, per-endpoint entries) and recomputes only what a
-/// change touches, so a pod label change costs work proportional to the policies that notice it, not to the cluster.
+/// (identities, peer selections indexed by namespace, entry templates of the policies that select a pod on this
+/// node, per-endpoint entries) and recomputes only what a change touches, so a pod label change costs work
+/// proportional to the policies and local endpoints that notice it, not to the cluster.
 /// `PolicyCompiler.compile(_:)` is the one-shot form for a whole snapshot.
 ///
 /// Semantics are Kubernetes NetworkPolicy semantics (isolation per direction only when selected for it, union of
@@ -21,6 +22,8 @@ public struct PolicyCompiler: Sendable {
     // Inputs.
     var pods: [ObjectKey: PodRecord] = [:]
     var podsByNamespace: [String: Set<ObjectKey>] = [:]
+    /// The pods of `podsByNamespace` enforced on this node: the only ones a policy's pod selector is matched against.
+    var localPodsByNamespace: [String: Set<ObjectKey>] = [:]
     var namespaceLabels: [String: [String: String]] = [:]
     var policies: [PolicyReference: PolicyRecord] = [:]
 
@@ -36,10 +39,16 @@ public struct PolicyCompiler: Sendable {
     var identitiesBySelector: [CIDRSelector: Set<Identity>] = [:]
     var identitiesByNamespace: [String: Set<Identity>] = [:]
     var peers: [PodPeer: PeerRecord] = [:]
+    var peerIndex = PeerIndex()
     var prefixKeys: [IPPrefix: IdentityKey] = [:]
-    var addressClaims: [IPAddress: [ObjectKey: Identity]] = [:]
+    /// The pods holding each address with their identity; usually one, two while an address moves between pods.
+    var addressClaims: [IPAddress: [(pod: ObjectKey, identity: Identity)]] = [:]
     var ipcache = SortedIPCache()
-    var ruleInfo: [RuleID: RuleInfo] = [:]
+    /// Rule meanings, published as is: it holds the two node rules from the start.
+    var ruleInfo: [RuleID: RuleInfo] = [
+        .nodeIngress: RuleInfo(policy: "node traffic (always allowed)", direction: .ingress, index: 0),
+        .nodeEgress: RuleInfo(policy: "node traffic (always allowed)", direction: .egress, index: 0),
+    ]
     var templates: [PolicyReference: PolicyTemplates] = [:]
     var targets: [PolicyReference: Set<ObjectKey>] = [:]
     var endpointPolicies: [ObjectKey: Set<PolicyReference>] = [:]
@@ -48,9 +57,10 @@ public struct PolicyCompiler: Sendable {
     var policyEntryCounts: [PolicyReference: Int] = [:]
     var activePolicies: [PolicyReference: ValidatedPolicy] = [:]
     var policiesByNamespace: [String: Set<PolicyReference>] = [:]
-    var podIdentityKeys: [ObjectKey: [(IPAddress, IdentityKey)]] = [:]
+    var podIdentities: [ObjectKey: [AddressIdentity]] = [:]
     var prefixIdentities: [IPPrefix: Identity] = [:]
     var endpointOrder: [ObjectKey] = []
+    var policyResults: [PolicyReference: PolicyResult] = [:]
 
     public init(node: String?, nodeAddresses: [IPAddress] = []) {
         self.node = node
@@ -74,15 +84,21 @@ public struct PolicyCompiler: Sendable {
 
     public mutating func update(_ pod: Pod) {
         let record = PodRecord(pod)
-        if let old = pods[record.key], old.namespace != record.namespace { remove(podNamed: record.key) }
+        if let old = pods[record.key] {
+            // Most pod updates (status, annotations, owner changes) touch nothing the compiler reads.
+            guard old != record else { return }
+            remove(podNamed: record.key)
+        }
         pods[record.key] = record
         podsByNamespace[record.namespace, default: []].insert(record.key)
+        if isLocal(record) { localPodsByNamespace[record.namespace, default: []].insert(record.key) }
         dirtyPods.insert(record.key)
     }
 
     public mutating func remove(podNamed key: ObjectKey) {
         guard let old = pods.removeValue(forKey: key) else { return }
         podsByNamespace[old.namespace]?.remove(key)
+        localPodsByNamespace[old.namespace]?.remove(key)
         dirtyPods.insert(key)
     }
 
@@ -170,8 +186,8 @@ struct PodRecord: Hashable, Sendable {
         key = ObjectKey(namespace: namespace, name: pod.metadata.name)
         labels = pod.metadata.labels ?? [:]
         nodeName = pod.spec.nodeName
-        addresses = Array(Set(pod.addresses.compactMap { IPAddress($0) })).sorted()
-        namedPorts = Array(Set(pod.namedPorts)).sorted()
+        addresses = pod.addresses.compactMap { IPAddress($0) }.sortedUnique()
+        namedPorts = pod.namedPorts.sortedUnique()
         eligible = !(pod.spec.hostNetwork ?? false) && !addresses.isEmpty && !pod.isTerminated
     }
 }
@@ -187,4 +203,15 @@ struct PolicyRecord: Hashable, Sendable {
 struct PeerRecord: Sendable {
     var identities: Set<Identity> = []
     var users: Set<PolicyReference> = []
+}
+
+extension Array where Element: Comparable {
+    /// Sorted, without duplicates, without hashing: a record is built for every pod of the cluster.
+    func sortedUnique() -> [Element] {
+        guard count > 1 else { return self }
+        var result: [Element] = []
+        result.reserveCapacity(count)
+        for element in sorted() where result.last != element { result.append(element) }
+        return result
+    }
 }

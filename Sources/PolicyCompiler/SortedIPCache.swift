@@ -5,9 +5,29 @@ import DataplaneModel
 struct SortedIPCache: Sendable {
     private(set) var entries: [IPCacheEntry] = []
 
-    subscript(prefix: IPPrefix) -> Identity? {
-        let index = position(of: prefix)
-        return index < entries.count && entries[index].prefix == prefix ? entries[index].identity : nil
+    /// Sets or (with nil) removes the entry for each prefix of `updates`.
+    ///
+    /// Why a batch: inserting in place shifts the tail of the array, so thousands of inserts (a full compile, a
+    /// namespace of pods) would be quadratic; past a few dozen updates one sorted merge is cheaper.
+    mutating func apply(_ updates: [IPPrefix: Identity?]) {
+        guard updates.count > 32 else {
+            for (prefix, identity) in updates { set(prefix, identity) }
+            return
+        }
+        let sorted = updates.sorted { $0.key < $1.key }
+        var merged: [IPCacheEntry] = []
+        merged.reserveCapacity(entries.count + sorted.count)
+        var index = 0
+        for (prefix, identity) in sorted {
+            while index < entries.count && entries[index].prefix < prefix {
+                merged.append(entries[index])
+                index += 1
+            }
+            if index < entries.count && entries[index].prefix == prefix { index += 1 }
+            if let identity { merged.append(IPCacheEntry(prefix: prefix, identity: identity)) }
+        }
+        merged += entries[index...]
+        entries = merged
     }
 
     /// Sets or (with nil) removes the entry for `prefix`.

@@ -73,15 +73,27 @@ struct PodPeer: Hashable, Sendable {
 
 /// An `ipBlock`: addresses in `cidr` and in none of `except`.
 struct CIDRSelector: Hashable, Comparable, Sendable, CustomStringConvertible {
-    var cidr: IPPrefix
-    var except: [IPPrefix]
+    let cidr: IPPrefix
+    let except: [IPPrefix]
+    /// Formatted once: identity keys print their selectors into the canonical text their numbers are hashed from,
+    /// and the key of a wide prefix lists every selector containing it.
+    let description: String
+
+    init(cidr: IPPrefix, except: [IPPrefix]) {
+        self.cidr = cidr
+        self.except = except
+        description = except.isEmpty ? cidr.description : "\(cidr) except \(except.map(\.description).joined(separator: ","))"
+    }
 
     func contains(_ prefix: IPPrefix) -> Bool {
         cidr.contains(prefix) && !except.contains { $0.contains(prefix) }
     }
 
-    var description: String {
-        except.isEmpty ? cidr.description : "\(cidr) except \(except.map(\.description).joined(separator: ","))"
+    static func == (lhs: Self, rhs: Self) -> Bool { lhs.cidr == rhs.cidr && lhs.except == rhs.except }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(cidr)
+        hasher.combine(except)
     }
 
     static func < (lhs: Self, rhs: Self) -> Bool { (lhs.cidr, lhs.except.count) < (rhs.cidr, rhs.except.count)

@@ -12,10 +12,17 @@ struct Options {
     var nodes = 100
     var repetitions = 5
     var changes = 200
+    /// `one-node` or `all-local`: run one of the two scenarios (for profiling); nil runs both.
+    var only: String?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
+            if flag == "--only" {
+                only = iterator.next()
+                guard only == "one-node" || only == "all-local" else { fatalError("usage: --only one-node|all-local") }
+                continue
+            }
             guard let value = iterator.next().flatMap(Int.init) else { fatalError("usage: \(flag) NUMBER") }
             switch flag {
             case "--namespaces": namespaces = value
@@ -127,7 +134,10 @@ var pods = SyntheticCluster.pods(options)
 let policies = SyntheticCluster.policies(options)
 print("cluster: \(pods.count) pods in \(namespaces.count) namespaces on \(options.nodes) nodes, \(policies.count) policies")
 
-for (label, node) in [("one node (\(pods.count / options.nodes) local pods)", Optional("node-0")), ("all pods local", nil)] {
+let scenarios = [
+    ("one-node", "one node (\(pods.count / options.nodes) local pods)", Optional("node-0")), ("all-local", "all pods local", nil),
+]
+for (name, label, node) in scenarios where options.only == nil || options.only == name {
     var compiler = PolicyCompiler(node: node)
     var full: [Double] = []
     var result: CompileResult?

@@ -11,7 +11,7 @@ func addressesRoundTripInCanonicalForm(input: String, canonical: String) throws 
     #expect(address.description == canonical)
 }
 
-@Test(arguments: ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.-4", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "g::1", "::1.2.3"])
+@Test(arguments: ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.-4", "+1.2.3.4", "1.2.3.4 ", "1..3.4", "1.2.3.", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "g::1", "::1.2.3"])
 func malformedAddressesAreRejected(input: String) {
     #expect(IPAddress(input) == nil)
 }

@@ -114,21 +114,51 @@ import Testing
         #expect(after.endpoints.map(\.pod) == ClusterModel.pods.filter { $0 != "y/b" })
     }
 
-    @Test(arguments: 1...4 as ClosedRange<UInt64>)
+    /// A policy that selects no pod on this node has no templates (see `updateTemplates`); once a pod here matches
+    /// it, its entries must appear although the policy itself did not change, and go again when the pod leaves.
+    @Test func aPolicyIsEnforcedOnTheFirstLocalPodItSelectsAndNotAfterTheLast() throws {
+        var model = ClusterModel()
+        model.add(PolicyZoo.all.first { $0.metadata.name == "own-clients" }!)
+        var compiler = PolicyCompiler(node: "node-1")
+        for namespace in model.namespaces { compiler.update(namespace) }
+        for pod in model.podObjects { compiler.update(pod) }
+        for policy in model.bulwarkPolicies { compiler.update(policy) }
+        let reference = PolicyReference(kind: .bulwarkPolicy, namespace: "y", name: "own-clients")
+        #expect(compiler.compile().policies[reference]?.selectedPods == [])
+        for labels in [["app": "web"], ["pod": "b"]] {
+            model.podObjects[4].metadata.labels = labels  // y/b, on node-1
+            compiler.update(model.podObjects[4])
+            let incremental = compiler.compile()
+            #expect(incremental.desired == PolicyCompiler.compile(model.snapshot(node: "node-1")).desired)
+            let endpoint = try #require(incremental.desired.endpoints.first { $0.pod == "y/b" })
+            #expect(endpoint.ingress.isolation == (labels["app"] == "web" ? .enforce : Isolation.none))
+        }
+    }
+
+    /// Random changes of every kind, each followed by an incremental compile that must equal a compile from
+    /// scratch. Extra replicas make label sets shared by several pods (endpoints sharing entries) and batches big
+    /// enough for the ipcache merge; pods move between nodes, leave and come back, change ports and stop being
+    /// enforced, so policies gain and lose their last local target (templates built and dropped lazily).
+    @Test(arguments: 1...8 as ClosedRange<UInt64>)
     func incrementalCompilesEqualCompilingFromScratch(seed: UInt64) {
         var random = SplitMix(seed: seed)
         var model = ClusterModel(dualStack: true)
+        for index in 0..<30 {
+            let namespace = ClusterModel.namespaceNames[index % 3]
+            model.podObjects.append(ClusterModel.pod(ns: namespace, name: "r\(index)", index: 9 + index, dualStack: true))
+        }
+        var parked: [Pod] = []
         var compiler = PolicyCompiler(node: "node-1")
         for namespace in model.namespaces { compiler.update(namespace) }
         for pod in model.podObjects { compiler.update(pod) }
         let candidates = PolicyZoo.all
-        for step in 0..<60 {
-            switch random.next() % 5 {
+        let labelChoices = [["pod": "a"], ["pod": "b", "role": "client"], ["app": "web"], ["pod": "c"], ["app": "web", "role": "client"]]
+        for step in 0..<80 {
+            let podIndex = Int(random.next() % UInt64(model.podObjects.count))
+            switch random.next() % 9 {
             case 0:
-                let index = Int(random.next() % 9)
-                let labels = [["pod": ClusterModel.podNames[index % 3]], ["pod": "b", "role": "client"], ["app": "web"]]
-                model.podObjects[index].metadata.labels = labels[Int(random.next() % 3)]
-                compiler.update(model.podObjects[index])
+                model.podObjects[podIndex].metadata.labels = labelChoices[Int(random.next() % UInt64(labelChoices.count))]
+                compiler.update(model.podObjects[podIndex])
             case 1:
                 let index = Int(random.next() % 3)
                 let extra = random.next() % 2 == 0 ? ["team": "blue"] : [:]
@@ -136,18 +166,48 @@ import Testing
                 compiler.update(model.namespaces[index])
             case 2, 3:
                 let policy = candidates[Int(random.next() % UInt64(candidates.count))]
-                model.bulwarkPolicies.removeAll { $0.metadata.name == policy.metadata.name }
+                model.bulwarkPolicies.removeAll { $0.metadata == policy.metadata }
                 model.bulwarkPolicies.append(policy)
                 compiler.update(policy)
-            default:
+            case 4:
                 guard !model.bulwarkPolicies.isEmpty else { continue }
                 let policy = model.bulwarkPolicies.remove(at: Int(random.next() % UInt64(model.bulwarkPolicies.count)))
-                compiler.remove(policy: PolicyReference(kind: .bulwarkPolicy, namespace: "x", name: policy.metadata.name))
+                compiler.remove(policy: PolicyReference(
+                    kind: .bulwarkPolicy, namespace: policy.metadata.namespace!, name: policy.metadata.name))
+            case 5:
+                let node = model.podObjects[podIndex].spec.nodeName
+                model.podObjects[podIndex].spec.nodeName = node == "node-1" ? "node-2" : "node-1"
+                compiler.update(model.podObjects[podIndex])
+            case 6:
+                if random.next() % 2 == 0, !parked.isEmpty {
+                    let pod = parked.removeLast()
+                    model.podObjects.append(pod)
+                    compiler.update(pod)
+                } else {
+                    let pod = model.podObjects.remove(at: podIndex)
+                    parked.append(pod)
+                    compiler.remove(podNamed: ObjectKey(namespace: pod.metadata.namespace!, name: pod.metadata.name))
+                }
+            case 7:
+                // Named ports move: `serve-80-tcp` now points at 8080 (or back).
+                let ports = model.podObjects[podIndex].spec.containers[0].ports!
+                model.podObjects[podIndex].spec.containers[0].ports = ports.map { port in
+                    guard port.name == "serve-80-tcp" else { return port }
+                    var moved = port
+                    moved.containerPort = port.containerPort == 80 ? 8080 : 80
+                    return moved
+                }
+                compiler.update(model.podObjects[podIndex])
+            default:
+                let hostNetwork = model.podObjects[podIndex].spec.hostNetwork ?? false
+                model.podObjects[podIndex].spec.hostNetwork = !hostNetwork
+                compiler.update(model.podObjects[podIndex])
             }
             let incremental = compiler.compile()
             let scratch = PolicyCompiler.compile(model.snapshot(node: "node-1"))
             #expect(incremental.desired == scratch.desired, "step \(step)")
             #expect(incremental.policies == scratch.policies, "step \(step)")
+            #expect(incremental.identities == scratch.identities, "step \(step)")
             if incremental.desired != scratch.desired { break }
         }
     }
@@ -190,5 +250,19 @@ enum PolicyZoo {
         ]),
         bulwarkPolicy("audit", mode: .audit, ingress: [BulwarkIngressRule(from: [peer(pods: ["pod": "c"])])]),
         bulwarkPolicy("invalid", ingress: [BulwarkIngressRule(ports: [port(0)])]),
+        // In namespace y: peers naming their own namespace and several namespace selectors (the peer index),
+        // nested CIDRs with an except inside an except's sibling (longest-prefix selector matching).
+        bulwarkPolicy("own-clients", in: "y", selecting: selector(["app": "web"]), ingress: [
+            BulwarkIngressRule(from: [peer(pods: ["role": "client"])], ports: [NetworkPolicyPort(port: .string("serve-80-tcp"))]),
+        ]),
+        bulwarkPolicy("blue-web", in: "y", ingress: [
+            BulwarkIngressRule(from: [peer(pods: ["app": "web"], namespaces: ["team": "blue"])]),
+            BulwarkIngressRule(action: .deny, from: [peer(pods: ["pod": "c"], namespaces: ["ns": "z"])]),
+        ]),
+        bulwarkPolicy("nested-cidrs", in: "y", types: [.egress], egress: [
+            BulwarkEgressRule(to: [NetworkPolicyPeer(ipBlock: IPBlock(cidr: "10.0.0.0/26", except: ["10.0.0.32/27"]))]),
+            BulwarkEgressRule(to: [NetworkPolicyPeer(ipBlock: IPBlock(cidr: "10.0.0.32/28"))], ports: [port(80)]),
+            BulwarkEgressRule(to: [NetworkPolicyPeer(ipBlock: IPBlock(cidr: "10.0.0.20/32"))], ports: [port(81)]),
+        ]),
     ]
 }
