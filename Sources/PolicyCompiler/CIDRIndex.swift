@@ -8,7 +8,6 @@ import DataplaneModel
 /// contains it is (a longer `except` containing the address would itself be the longest), so an address costs a
 /// longest-prefix match, the same lookup the datapath does in the ipcache.
 struct CIDRIndex: Sendable {
-    private(set) var selectors: Set<CIDRSelector> = []
     /// Every prefix the ipcache needs so that a longest-prefix match lands on a prefix whose matched selector set is
     /// that of the address: every `cidr`, every `except`, and the two default routes.
     private(set) var prefixes: Set<IPPrefix> = []
@@ -18,7 +17,6 @@ struct CIDRIndex: Sendable {
     private var lengths: [Bool: [Int]] = [:]
 
     init(_ selectors: Set<CIDRSelector> = []) {
-        self.selectors = selectors
         // Selectors by position in sorted order, so a prefix's matches are flags, read back already sorted.
         let ordered = selectors.sorted()
         var byCIDR: [IPPrefix: [Int]] = [:]
