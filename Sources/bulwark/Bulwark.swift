@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 
 /// The `bulwark` command: one subcommand per job.
@@ -11,4 +12,9 @@ struct Bulwark: AsyncParsableCommand {
             InspectCommand.self, ObserveCommand.self, CleanupCommand.self,
         ]
     )
+
+    static func main() async {
+        HeapTuning.limitArenas()
+        await main(nil)
+    }
 }

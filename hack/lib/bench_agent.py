@@ -78,7 +78,9 @@ def main(bulwark, repo):
         kubeconfig = write_kubeconfig(work, base)
         agent_port = 19808
         started = time.monotonic()
-        agent = subprocess.Popen([bulwark, "agent", "--kubeconfig", kubeconfig, "--node-name", "node-0",
+        # BENCH_AGENT_WRAPPER: a command prefix for profiling, e.g. "valgrind --tool=massif --massif-out-file=m.out".
+        wrapper = os.environ.get("BENCH_AGENT_WRAPPER", "").split()
+        agent = subprocess.Popen(wrapper + [bulwark, "agent", "--kubeconfig", kubeconfig, "--node-name", "node-0",
                                   "--bpf-root", f"/sys/fs/bpf/bulwark-bench-{os.getpid()}", "--state-dir",
                                   work + "/state", "--bind-address", f"127.0.0.1:{agent_port}",
                                   "--log-level", os.environ.get("BENCH_LOG_LEVEL", "warning")], stderr=open(work + "/agent.log", "w"))

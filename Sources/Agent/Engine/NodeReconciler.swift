@@ -1,4 +1,3 @@
-import CMalloc
 import Datapath
 import DataplaneModel
 import KubeModel
@@ -153,10 +152,8 @@ public actor NodeReconciler {
             outcome.programmingError = "\(error)"
             logger.error("programming the datapath failed; previous state kept", metadata: ["error": "\(error)"])
         }
-        // A compile and a program free many short-lived objects; glibc keeps freed pages mapped unless asked.
-        // Returning them after each reconcile keeps the agent's resident memory near what it actually holds
-        // (measured: about 4 MiB less at 10,000 pods).
-        malloc_trim(0)
+        // Measured: about 4 MiB less resident memory at 10,000 pods.
+        HeapTuning.releaseFreedPages()
         outcome.duration = ContinuousClock.now - start
         if let report = outcome.report, !report.isUnchanged {
             logger.info(
