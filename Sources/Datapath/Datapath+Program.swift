@@ -26,12 +26,18 @@ extension Datapath {
     ///
     /// Capacity is checked for the peak (old + new generation) before anything is written: a full map throws
     /// `DatapathError.mapFull` and leaves the maps as they were.
+    ///
+    /// - Parameter rereadingMaps: diff against the maps as the kernel holds them rather than against what the last
+    ///   successful program wrote. Only this process writes the maps, so the memo is exact and the normal diff
+    ///   needs no kernel reads (the maps hold every pod IP of the cluster and every endpoint's selectors; the LPM
+    ///   tries cannot be read in batches); re-reading now and then (the agents do it on their periodic resync, off
+    ///   the path of user changes) repairs drift from outside. The first program, and any after a failure, reads.
     @discardableResult
-    public func program(_ desired: DesiredState) throws -> ProgramReport {
+    public func program(_ desired: DesiredState, rereadingMaps: Bool = false) throws -> ProgramReport {
         lock.lock()
         defer { lock.unlock() }
         var report = ProgramReport()
-        let memo = self.memo.flatMap { ContinuousClock.now - $0.at < Self.memoLifetime ? $0 : nil }
+        let memo = rereadingMaps ? nil : self.memo
         let current = try memo?.state ?? readState()
         let plan = try ProgramPlan(
             desired: desired, current: current, fresh: memo == nil, ipcacheUnchanged: memo?.ipcache == desired.ipcache,
@@ -44,27 +50,17 @@ extension Datapath {
             self.memo = nil
             throw error
         }
-        self.memo = Memo(state: plan.after, ipcache: desired.ipcache, at: memo?.at ?? .now)
+        self.memo = Memo(state: plan.after, ipcache: desired.ipcache)
         folds = plan.folds
         return report
     }
 
-    /// What the last successful `program(_:)` left in the maps, the ipcache entries it was given, and when the
-    /// state was last read from the kernel; guarded by `lock`.
+    /// What the last successful `program(_:)` left in the maps and the ipcache entries it was given; guarded by
+    /// `lock`.
     struct Memo {
         var state: MapState
         var ipcache: [IPCacheEntry]
-        var at: ContinuousClock.Instant
     }
-
-    /// How long the memo is trusted before the maps are read from the kernel again.
-    ///
-    /// Why remember at all: the maps hold every pod IP of the cluster and every endpoint's selectors (tens of
-    /// thousands of entries; the LPM tries cannot be read in batches), while a typical update changes a handful;
-    /// reading them back on every program would dominate the reconcile. Only this process writes them, so the memo
-    /// is exact; re-reading every 30 s (and after any failed program) still repairs drift from outside, as diffing
-    /// against the kernel intends.
-    static let memoLifetime: Duration = .seconds(30)
 
     /// Writes the plan in the hitless order (see `program(_:)`); each step is one batched syscall per map.
     private func apply(_ plan: ProgramPlan) throws -> Int {

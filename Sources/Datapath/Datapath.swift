@@ -34,7 +34,7 @@ public final class Datapath: @unchecked Sendable {
     let fromContainerFD: Int32
     let toContainerFD: Int32
     let lock = NSLock()
-    /// What the last successful `program(_:)` left in the maps; guarded by `lock` (see `memoLifetime`).
+    /// What the last successful `program(_:)` left in the maps; guarded by `lock` (see `program(_:rereadingMaps:)`).
     var memo: Memo?
     /// Folded selections per endpoint direction from the last program; guarded by `lock`.
     var folds: ProgramPlan.FoldMemo = [:]

@@ -94,10 +94,11 @@ struct ProgramTests {
     }
 }
 
-/// The memo of what the last program wrote: exact, kept across refused programs, never trusted past its lifetime.
+/// The memo of what the last program wrote: exact, kept across refused programs, replaced by the kernel's view on
+/// request.
 @Suite(.enabled(if: isRoot, "needs root for BPF"))
 struct ProgramMemoTests {
-    @Test func aRefusedProgramKeepsTheMemoAndAnExpiredMemoIsReadBackFromTheKernel() throws {
+    @Test func aRefusedProgramKeepsTheMemoAndARereadRepairsDriftFromOutside() throws {
         let f = try DatapathFixture()
         let policy = DirectionPolicy(isolation: .enforce, entries: [PolicyEntry(peer: Net.idA, proto: .tcp, rule: 1)])
         try f.datapath.program(Net.state(ingress: policy))
@@ -107,14 +108,13 @@ struct ProgramMemoTests {
         contradictory.ipcache.append(IPCacheEntry(prefix: Net.ipcache[0].prefix, identity: Net.idB))
         #expect(throws: DatapathError.self) { try f.datapath.program(contradictory) }
         #expect(f.datapath.memo != nil)
-        // Entries removed behind our back go unnoticed while the memo is fresh...
+        // Entries removed behind our back go unnoticed by a normal program...
         try f.datapath.ipcache.delete(Net.ipcache[0].prefix.ipcacheKey)
         let selector = SelectorKey(endpoint: 1, identity: Net.idA.rawValue, direction: .ingress, epoch: 0)
         try f.datapath.selectors.delete(selector.raw)
         #expect(try f.datapath.program(Net.state(ingress: policy)).isUnchanged)
-        // ...and are restored once it expires and the maps are read back from the kernel.
-        f.datapath.memo?.at = .now - Datapath.memoLifetime
-        let report = try f.datapath.program(Net.state(ingress: policy))
+        // ...and are restored by one that reads the maps back from the kernel.
+        let report = try f.datapath.program(Net.state(ingress: policy), rereadingMaps: true)
         #expect(report.ipcache.added == 1 && report.policy.added == 1)
         #expect(try f.datapath.readState() == f.datapath.memo?.state)
     }

@@ -195,6 +195,7 @@ private final class Engine: Sendable {
     func runResync() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: options.resyncPeriod)
+            await reconciler.requestDriftCheck()
             await queue.add(Self.syncKey)
         }
     }

@@ -38,9 +38,10 @@ public actor NodeReconciler {
     private var services: [ObjectKey: Service] = [:]
     private var endpointSlices: [ObjectKey: EndpointSlice] = [:]
     private var known = ClusterObjectKeys()
-    /// Interfaces our programs were attached to by the last reconcile, and when all of them were last checked.
+    /// Interfaces our programs were attached to by the last reconcile.
     private var attached: Set<UInt32> = []
-    private var lastAttachmentCheck = ContinuousClock.now - .seconds(3600)
+    /// Set by `requestDriftCheck()`, cleared by the next successful program.
+    private var driftCheckRequested = false
     private let datapath: any DatapathControl
     private let resolver: any InterfaceResolver
     private let logger: Logger
@@ -146,8 +147,10 @@ public actor NodeReconciler {
             compiled: compiled, report: nil, programmingError: nil, unresolvedPods: unresolved,
             generations: generations, duration: .zero)
         do {
-            outcome.report = try datapath.program(compiled.desired)
-            try attach(compiled.desired.endpoints.map(\.ifindex).filter { $0 != 0 })
+            let checkDrift = driftCheckRequested
+            outcome.report = try datapath.program(compiled.desired, rereadingMaps: checkDrift)
+            try attach(compiled.desired.endpoints.map(\.ifindex).filter { $0 != 0 }, checkAll: checkDrift)
+            driftCheckRequested = false
         } catch {
             outcome.programmingError = "\(error)"
             logger.error("programming the datapath failed; previous state kept", metadata: ["error": "\(error)"])
@@ -168,19 +171,22 @@ public actor NodeReconciler {
         return outcome
     }
 
-    /// Attaches the programs to interfaces that do not have them yet. Attachment is checked against the kernel
-    /// (two tc queries per interface) for new interfaces, and for all of them once per `attachmentCheckPeriod`,
-    /// which repairs a filter removed from outside without paying those queries on every reconcile.
-    private func attach(_ interfaces: [UInt32]) throws {
-        let checkAll = ContinuousClock.now - lastAttachmentCheck >= Self.attachmentCheckPeriod
+    /// Makes the next reconcile check the kernel rather than trust what this process last wrote: the maps are read
+    /// back for the diff and every interface's filters are queried. The agents ask for it on their periodic
+    /// resync, which repairs drift from outside (a map edited by hand, a filter removed) without putting those
+    /// reads (tens of milliseconds at 10,000 pods) on the path of a user's change.
+    public func requestDriftCheck() {
+        driftCheckRequested = true
+    }
+
+    /// Attaches the programs to interfaces that do not have them yet (two tc queries each), or to all of them
+    /// when `checkAll`.
+    private func attach(_ interfaces: [UInt32], checkAll: Bool) throws {
         for ifindex in interfaces where checkAll || !attached.contains(ifindex) {
             try datapath.attach(ifindex: ifindex)
         }
         attached = Set(interfaces)
-        if checkAll { lastAttachmentCheck = .now }
     }
-
-    private static let attachmentCheckPeriod: Duration = .seconds(30)
 
     private static func podKey(_ pod: String) -> ObjectKey {
         let parts = pod.split(separator: "/", maxSplits: 1)

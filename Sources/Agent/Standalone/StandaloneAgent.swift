@@ -67,6 +67,7 @@ public struct StandaloneAgent: Service {
         let resync = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(30))
+                await reconciler.requestDriftCheck()
                 wake.yield()
             }
         }
