@@ -3,11 +3,14 @@
  *   from_container  host-veth TC ingress: packets leaving the pod  -> the pod's EGRESS policy
  *   to_container    host-veth TC egress:  packets entering the pod -> the pod's INGRESS policy
  *
- * Per packet: endpoint config by ifindex (unknown interface: pass, nothing else looked up) -> parse -> conntrack
- * (live flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world), then per identity
- * (exact; identity 0 only when the endpoint has wildcard entries) a selector hash lookup for the policy set and an
- * LPM lookup of (set, protocol, port) -> verdict -> on pass, a conntrack entry so replies and later packets pass.
- * A direction that is not isolated does no policy lookup.
+ * Per packet: endpoint config by ifindex (unknown interface: pass, nothing else looked up) -> parse (headers read
+ * in place) -> conntrack (live flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world),
+ * then per identity (exact; identity 0 only when the endpoint has wildcard entries) a selector hash lookup, whose
+ * value holds small policy sets whole; larger sets take one to three exact hash lookups of (set, protocol, port),
+ * sets with port ranges one LPM lookup -> verdict -> on pass, a conntrack entry so replies and later packets pass.
+ * A direction that is not isolated does no policy lookup. Only the LPM tries get deeper as they fill (the ipcache
+ * with the cluster's prefixes, the policy trie with range sets' keys); selector and set lookups are hashes, so the
+ * common cost per packet does not grow with the number of rules.
  *
  * Documented rules:
  * - Non-IP frames (ARP, ...) pass. ICMPv6 neighbour discovery (types 133-137) passes: IPv6 needs it to work at all.
@@ -74,8 +77,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
     if (is_neighbour_discovery(&f))
         return TC_ACT_OK;
 
-    struct bulwark_frag_key fkey = {};
     if (f.later_fragment) {
+        struct bulwark_frag_key fkey = {};
         frag_key_from(&fkey, &f);
         struct bulwark_frag_value *ports = bpf_map_lookup_elem(&bulwark_fragments, &fkey);
         if (!ports) {
@@ -141,6 +144,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
 
 pass:
     if (f.first_fragment) {
+        struct bulwark_frag_key fkey = {};
         frag_key_from(&fkey, &f);
         struct bulwark_frag_value ports = {.sport = f.sport, .dport = f.dport};
         bpf_map_update_elem(&bulwark_fragments, &fkey, &ports, BPF_ANY);

@@ -32,7 +32,7 @@ extension Datapath {
         let plan = try ProgramPlan(desired: desired, current: current, report: &report)
         try plan.checkCapacity(endpoints: endpoints, ipcache: ipcache)
         let layout = PolicyLayout(plan: plan, current: current)
-        try layout.checkCapacity(selectors: selectors, policy: policy, current: current)
+        try layout.checkCapacity(selectors: selectors, policy: policy, policyExact: policyExact, current: current)
         do {
             report.mapOperations = try apply(plan, layout: layout)
         } catch {
@@ -64,12 +64,9 @@ extension Datapath {
                 if let prefix = IPPrefix(ipcacheKey: key) { state.ipcache[prefix] = value.identity }
             }
         }
-        for (raw, value) in try policy.entries(as: (bulwark_policy_key.self, bulwark_policy_value.self)) {
-            let (set, key) = PortKey.from(raw)
-            state.sets[set, default: [:]][key] = PolicyValue(value)
-        }
-        for (raw, set) in try selectors.entries(as: (bulwark_selector_key.self, UInt32.self)) {
-            let selector = SelectorKey(raw)
+        state.sets = try readSets()
+        for (raw, value) in try selectors.entries(as: (bulwark_selector_key.self, bulwark_selector_value.self)) {
+            let (selector, set) = (SelectorKey(raw), value.set_id)
             state.selectors[selector] = set
             guard let content = state.sets[set] else {
                 state.danglingSelectors.append(selector)
@@ -86,13 +83,11 @@ extension Datapath {
     private func apply(_ plan: ProgramPlan, layout: PolicyLayout) throws -> Int {
         var operations = 0
         // 0. New policy sets.
-        let newSetKeys = layout.newSets.flatMap { set, content in content.map { ($0.key.raw(set: set), $0.value.raw) } }
-        try policy.update(newSetKeys)
-        operations += newSetKeys.count
+        operations += try writeSets(layout.newSets)
         // 1. New generations, then the atomic flip per endpoint.
         for (change, selection) in zip(plan.endpointChanges, layout.selections) {
             try selectors.delete(selection.stale.map(\.raw))
-            try selectors.update(selection.writes.map { ($0.key.raw, $0.value) })
+            try selectors.update(selection.writes.map { ($0.key.raw, layout.selectorValue($0.value)) })
             try endpoints.update(change.ifindex, change.config.raw(ifindex: change.ifindex))
             operations += selection.stale.count + selection.writes.count + 1
         }
@@ -108,7 +103,7 @@ extension Datapath {
         }
         // 4. Old generations, selectors of removed endpoints, orphans; then sets nobody selects.
         try selectors.delete(layout.finalSelectorDeletions.map(\.raw))
-        try policy.delete(layout.unusedSetKeys.map { $0.key.raw(set: $0.set) })
+        try deleteSetKeys(layout.unusedSetKeys)
         return operations + layout.finalSelectorDeletions.count + layout.unusedSetKeys.count
     }
 }

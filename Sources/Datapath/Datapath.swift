@@ -26,6 +26,7 @@ public final class Datapath: @unchecked Sendable {
     let ipcache: BPFMap
     let selectors: BPFMap
     let policy: BPFMap
+    let policyExact: BPFMap
     let conntrack: BPFMap
     let fragments: BPFMap
     let counterMap: BPFMap
@@ -64,6 +65,7 @@ public final class Datapath: @unchecked Sendable {
             ipcache = try BPFMap(object: object, name: "bulwark_ipcache")
             selectors = try BPFMap(object: object, name: "bulwark_selectors")
             policy = try BPFMap(object: object, name: "bulwark_policy")
+            policyExact = try BPFMap(object: object, name: "bulwark_policy_exact")
             conntrack = try BPFMap(object: object, name: "bulwark_conntrack")
             fragments = try BPFMap(object: object, name: "bulwark_fragments")
             counterMap = try BPFMap(object: object, name: "bulwark_counters")

@@ -1,3 +1,4 @@
+internal import BPFShims
 import DataplaneModel
 
 /// How a `ProgramPlan`'s policy changes land in the two policy maps: which sets to add (content-addressed, shared),
@@ -13,11 +14,17 @@ struct PolicyLayout {
     var selections: [Selection] = []
     var finalSelectorDeletions: [SelectorKey] = []
     var unusedSetKeys: [(set: UInt32, key: PortKey)] = []
+    private let currentSets: [UInt32: PortSet]
 
     init(plan: ProgramPlan, current: MapState) {
+        currentSets = current.sets
         var ids: [PortSet: UInt32] = [:]
-        for (set, content) in current.sets where ids[content].map({ set < $0 }) ?? true { ids[content] = set }
-        var next = (current.sets.keys.max() ?? 0) + 1
+        // A set is reused only when its id's shape matches its content (a set left by an older layout is not).
+        for (set, content) in current.sets
+        where set & SetShape.mask == SetShape.of(content) && ids[content].map({ set < $0 }) ?? true {
+            ids[content] = set
+        }
+        var next = (current.sets.keys.map { $0 >> SetShape.bits }.max() ?? 0) + 1
         var remaining = current.selectors
         for change in plan.endpointChanges {
             var contents: [SelectorKey: PortSet] = [:]
@@ -27,9 +34,10 @@ struct PolicyLayout {
                 if let id = ids[content] {
                     selection.writes[selector] = id
                 } else {
-                    ids[content] = next
-                    newSets[next] = content
-                    selection.writes[selector] = next
+                    let id = next << SetShape.bits | SetShape.of(content)
+                    ids[content] = id
+                    newSets[id] = content
+                    selection.writes[selector] = id
                     next += 1
                 }
             }
@@ -45,8 +53,13 @@ struct PolicyLayout {
         }
     }
 
-    /// Refuses to start when the selector or policy map would overflow at its peak (both generations present).
-    func checkCapacity(selectors: BPFMap, policy: BPFMap, current: MapState) throws {
+    /// The selector map value for a selector choosing `set` (which must be a current or a new set).
+    func selectorValue(_ set: UInt32) -> bulwark_selector_value {
+        bulwark_selector_value(set: set, content: newSets[set] ?? currentSets[set])
+    }
+
+    /// Refuses to start when the selector or a policy map would overflow at its peak (both generations present).
+    func checkCapacity(selectors: BPFMap, policy: BPFMap, policyExact: BPFMap, current: MapState) throws {
         var count = current.selectors.count
         var peak = count
         for selection in selections {
@@ -56,9 +69,14 @@ struct PolicyLayout {
         if peak > selectors.capacity {
             throw DatapathError.mapFull(map: selectors.name, capacity: selectors.capacity, required: peak)
         }
-        let keys = current.policyKeyCount + newSets.values.reduce(0) { $0 + $1.count }
-        if keys > policy.capacity {
-            throw DatapathError.mapFull(map: policy.name, capacity: policy.capacity, required: keys)
+        var keys = (ranged: 0, exact: 0)
+        for sets in [current.sets, newSets] {
+            for (set, content) in sets {
+                if SetShape.isRanged(set) { keys.ranged += content.count } else { keys.exact += content.count }
+            }
+        }
+        for (map, required) in [(policy, keys.ranged), (policyExact, keys.exact)] where required > map.capacity {
+            throw DatapathError.mapFull(map: map.name, capacity: map.capacity, required: required)
         }
     }
 }

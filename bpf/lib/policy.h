@@ -1,4 +1,6 @@
-/* Policy verdicts: ipcache lookup for the remote identity, then two LPM lookups (exact identity, identity 0).
+/* Policy verdicts: ipcache lookup for the remote identity, then the policy of the exact identity and, when the
+ * endpoint has wildcard entries, of identity 0: a selector lookup each, then the set's keys (copied into the selector
+ * value for small sets, else in the hash or the LPM trie).
  * The semantics are DataplaneModel.PolicyEntry's: deny beats allow, separately for the enforced answer and the
  * audited answer; an audited drop that enforcement lets through is reported as an audit event. */
 #ifndef BULWARK_POLICY_H
@@ -21,6 +23,73 @@ static __always_inline __u32 remote_identity(const struct flow *f, const __u8 *a
     return v ? v->identity : BULWARK_IDENTITY_WORLD;
 }
 
+static __always_inline int has_ports(__u8 proto) {
+    return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
+/* The port policy keys see: ICMP echo ids are ports for conntrack only. */
+static __always_inline __be16 policy_port(const struct flow *f) {
+    return f->icmp_echo ? 0 : f->dport;
+}
+
+/* The folded value of the longest key of `set` covering the packet (see BULWARK_SET_* in the ABI header). */
+static __always_inline struct bulwark_policy_value *set_lookup(__u32 set, const struct flow *f) {
+    __be16 dport = policy_port(f);
+    if (set & BULWARK_SET_RANGES) {
+        struct bulwark_policy_key key = {.prefixlen = BULWARK_POLICY_PREFIX_FULL, .set_id = set, .proto = f->proto};
+        __builtin_memcpy(key.dport, &dport, 2);
+        return bpf_map_lookup_elem(&bulwark_policy, &key);
+    }
+    struct bulwark_policy_exact_key key = {.set_id = set, .proto = f->proto};
+    struct bulwark_policy_value *v;
+    /* Only TCP, UDP and SCTP entries have single-port keys. */
+    if ((set & BULWARK_SET_PORTS) && has_ports(f->proto)) {
+        key.prefixlen = BULWARK_POLICY_PREFIX_FULL;
+        __builtin_memcpy(key.dport, &dport, 2);
+        v = bpf_map_lookup_elem(&bulwark_policy_exact, &key);
+        if (v)
+            return v;
+        key.dport[0] = key.dport[1] = 0;
+    }
+    if (set & BULWARK_SET_PROTO) {
+        key.prefixlen = BULWARK_POLICY_PREFIX_PROTO;
+        v = bpf_map_lookup_elem(&bulwark_policy_exact, &key);
+        if (v)
+            return v;
+    }
+    if (!(set & BULWARK_SET_ANY))
+        return (void *)0;
+    key.proto = 0;
+    key.prefixlen = BULWARK_POLICY_PREFIX_SET;
+    return bpf_map_lookup_elem(&bulwark_policy_exact, &key);
+}
+
+/* The same answer from a small set's keys copied into the selector value, without a further lookup: a set without
+ * ranges has at most one key per length covering a packet, and the longest carries the folded answer. */
+static __always_inline struct bulwark_policy_value *inline_lookup(struct bulwark_selector_value *sel,
+                                                                  const struct flow *f) {
+    __be16 dport = policy_port(f);
+    struct bulwark_policy_value *best = (void *)0;
+    __u8 best_len = 0;
+#pragma unroll
+    for (int i = 0; i < BULWARK_SELECTOR_INLINE; i++) {
+        if (i >= sel->inline_count)
+            break;
+        const struct bulwark_inline_key *k = &sel->keys[i];
+        __be16 port;
+        __builtin_memcpy(&port, k->dport, 2);
+        int covers = k->prefixlen == BULWARK_POLICY_PREFIX_SET ||
+                     (k->proto == f->proto &&
+                      (k->prefixlen == BULWARK_POLICY_PREFIX_PROTO ||
+                       (k->prefixlen == BULWARK_POLICY_PREFIX_FULL && port == dport)));
+        if (covers && k->prefixlen > best_len) {
+            best = &sel->values[i];
+            best_len = k->prefixlen;
+        }
+    }
+    return best;
+}
+
 static __always_inline struct bulwark_policy_value *policy_lookup(
     const struct bulwark_endpoint *ep, __u8 dir, __u32 identity, const struct flow *f) {
     struct bulwark_selector_key selector = {
@@ -28,17 +97,10 @@ static __always_inline struct bulwark_policy_value *policy_lookup(
         .identity = identity,
         .dir_epoch = dir | (ep->policy_epoch << 1),
     };
-    __u32 *set = bpf_map_lookup_elem(&bulwark_selectors, &selector);
-    if (!set)
+    struct bulwark_selector_value *sel = bpf_map_lookup_elem(&bulwark_selectors, &selector);
+    if (!sel)
         return (void *)0;
-    __be16 dport = f->icmp_echo ? 0 : f->dport;
-    struct bulwark_policy_key key = {
-        .prefixlen = BULWARK_POLICY_PREFIX_FULL,
-        .set_id = *set,
-        .proto = f->proto,
-    };
-    __builtin_memcpy(key.dport, &dport, 2);
-    return bpf_map_lookup_elem(&bulwark_policy, &key);
+    return sel->inline_count ? inline_lookup(sel, f) : set_lookup(sel->set_id, f);
 }
 
 /* Picks the rule behind `flag` from the exact-identity value first, then the any-identity value. */
