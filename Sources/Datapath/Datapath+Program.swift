@@ -118,6 +118,4 @@ struct MapState {
     var sets: [UInt32: PortSet] = [:]
     /// Selectors whose set is missing (left by a crash): deleted.
     var danglingSelectors: [SelectorKey] = []
-
-    var policyKeyCount: Int { sets.values.reduce(0) { $0 + $1.count } }
 }
