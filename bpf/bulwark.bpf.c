@@ -70,7 +70,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
         if (isolation == BULWARK_ISOLATION_NONE)
             return TC_ACT_OK;
         stat_inc(BULWARK_STAT_MALFORMED);
-        count(0, BULWARK_VERDICT_DENY, skb->len);
+        count(0, BULWARK_SLOT_DEFAULT_DENY, BULWARK_VERDICT_DENY, skb->len);
         emit(skb, &f, dir, 0, 0, BULWARK_VERDICT_DENY, BULWARK_REASON_MALFORMED);
         return TC_ACT_SHOT;
     }
@@ -85,7 +85,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
             if (isolation == BULWARK_ISOLATION_NONE)
                 return TC_ACT_OK;
             stat_inc(BULWARK_STAT_FRAGMENT_UNKNOWN);
-            count(0, BULWARK_VERDICT_DENY, skb->len);
+            count(0, BULWARK_SLOT_DEFAULT_DENY, BULWARK_VERDICT_DENY, skb->len);
             emit(skb, &f, dir, 0, 0, BULWARK_VERDICT_DENY, BULWARK_REASON_FRAGMENT);
             return TC_ACT_SHOT;
         }
@@ -102,7 +102,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
             struct bulwark_ct_value *flow = bpf_map_lookup_elem(&bulwark_conntrack, &related);
             if (flow) {
                 stat_inc(BULWARK_STAT_CT_HIT);
-                count(flow->rule, BULWARK_VERDICT_ALLOW, skb->len);
+                count(flow->rule, flow->slot, BULWARK_VERDICT_ALLOW, skb->len);
                 return TC_ACT_OK;
             }
         }
@@ -113,9 +113,10 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
     int tracked = ct_tracked(&f);
     if (tracked) {
         __u32 flow_rule = 0;
-        if (ct_lookup(&ckey, dir, &f, &flow_rule)) {
+        __u16 flow_slot = 0;
+        if (ct_lookup(&ckey, dir, &f, &flow_rule, &flow_slot)) {
             stat_inc(BULWARK_STAT_CT_HIT);
-            count(flow_rule, BULWARK_VERDICT_ALLOW, skb->len);
+            count(flow_rule, flow_slot, BULWARK_VERDICT_ALLOW, skb->len);
             goto pass;
         }
     }
@@ -127,20 +128,20 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
         decide(ep, dir, isolation, identity, &f, &v);
         if (v.drop) {
             stat_inc(BULWARK_STAT_POLICY_DENY);
-            count(v.rule, BULWARK_VERDICT_DENY, skb->len);
+            count(v.rule, v.slot, BULWARK_VERDICT_DENY, skb->len);
             emit(skb, &f, dir, identity, v.rule, BULWARK_VERDICT_DENY, BULWARK_REASON_POLICY);
             return TC_ACT_SHOT;
         }
         if (v.audit) {
             stat_inc(BULWARK_STAT_AUDIT);
-            count(v.audit_rule, BULWARK_VERDICT_AUDIT, skb->len);
+            count(v.audit_rule, v.audit_slot, BULWARK_VERDICT_AUDIT, skb->len);
             emit(skb, &f, dir, identity, v.audit_rule, BULWARK_VERDICT_AUDIT, BULWARK_REASON_POLICY);
         }
         stat_inc(BULWARK_STAT_POLICY_ALLOW);
-        count(v.rule, BULWARK_VERDICT_ALLOW, skb->len);
+        count(v.rule, v.slot, BULWARK_VERDICT_ALLOW, skb->len);
     }
     if (tracked)
-        ct_create(&ckey, dir, v.rule, &f);
+        ct_create(&ckey, dir, v.rule, v.slot, &f);
 
 pass:
     if (f.first_fragment) {

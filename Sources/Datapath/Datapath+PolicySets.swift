@@ -17,15 +17,20 @@ extension Datapath {
         return sets
     }
 
-    /// Writes new sets into the map their shape names; returns the number of keys written.
+    /// Writes new sets into the map their shape names, after giving their rules counter slots; returns the number
+    /// of keys written.
     func writeSets(_ sets: [UInt32: PortSet]) throws -> Int {
+        var slots = ruleSlots
+        let pairs = sets.values.lazy.flatMap(\.values).flatMap { [$0.countedPairs.enforce, $0.countedPairs.audit] }
+        try ruleSlotMap.update(slots.assign(pairs.compactMap { $0 }))
+        ruleSlots = slots
         var ranged: [(bulwark_policy_key, bulwark_policy_value)] = []
         var exact: [(bulwark_policy_exact_key, bulwark_policy_value)] = []
         for (set, content) in sets {
             if SetShape.isRanged(set) {
-                ranged += content.map { ($0.key.raw(set: set), $0.value.raw) }
+                ranged += content.map { ($0.key.raw(set: set), $0.value.raw(slots: slots)) }
             } else {
-                exact += content.map { ($0.key.exactRaw(set: set), $0.value.raw) }
+                exact += content.map { ($0.key.exactRaw(set: set), $0.value.raw(slots: slots)) }
             }
         }
         try policy.update(ranged)

@@ -30,6 +30,8 @@ public final class Datapath: @unchecked Sendable {
     let conntrack: BPFMap
     let fragments: BPFMap
     let counterMap: BPFMap
+    let slotCounters: BPFMap
+    let ruleSlotMap: BPFMap
     let stats: BPFMap
     let eventRing: BPFMap
     let fromContainerFD: Int32
@@ -37,6 +39,8 @@ public final class Datapath: @unchecked Sendable {
     let lock = NSLock()
     /// The ipcache as the last successful `program(_:)` left it, and when; guarded by `lock` (see `readState`).
     var ipcacheMemo: (entries: [IPPrefix: UInt32], at: ContinuousClock.Instant)?
+    /// The counter slots `bulwark_rule_slots` holds; guarded by `lock` (see `writeSets`).
+    var ruleSlots: RuleSlots
 
     /// Loads the embedded programs, reusing (or creating) the maps pinned under `pinRoot`, and pins the programs.
     ///
@@ -69,6 +73,9 @@ public final class Datapath: @unchecked Sendable {
             conntrack = try BPFMap(object: object, name: "bulwark_conntrack")
             fragments = try BPFMap(object: object, name: "bulwark_fragments")
             counterMap = try BPFMap(object: object, name: "bulwark_counters")
+            slotCounters = try BPFMap(object: object, name: "bulwark_slot_counters")
+            ruleSlotMap = try BPFMap(object: object, name: "bulwark_rule_slots")
+            ruleSlots = try RuleSlots(reading: ruleSlotMap)
             stats = try BPFMap(object: object, name: "bulwark_stats")
             eventRing = try BPFMap(object: object, name: "bulwark_events")
             fromContainerFD = try Self.pinProgram(object, "from_container", root: pinRoot)

@@ -158,7 +158,7 @@ enum SetShape {
 extension bulwark_selector_value {
     /// The value of a selector choosing `set`: the set's keys are copied in when it has no ranges and at most
     /// `SetShape.inlineLimit` keys, so the program decides without looking the set up.
-    init(set: UInt32, content: PortSet?) {
+    init(set: UInt32, content: PortSet?, slots: RuleSlots) {
         self = zeroed(bulwark_selector_value.self)
         set_id = set
         guard let content, content.count <= SetShape.inlineLimit, !SetShape.isRanged(set) else { return }
@@ -179,7 +179,7 @@ extension bulwark_selector_value {
         withUnsafeMutableBytes(of: &inlineValues) { raw in
             for (index, value) in ordered.map(\.value).enumerated() {
                 raw.storeBytes(
-                    of: value.raw, toByteOffset: index * MemoryLayout<bulwark_policy_value>.stride,
+                    of: value.raw(slots: slots), toByteOffset: index * MemoryLayout<bulwark_policy_value>.stride,
                     as: bulwark_policy_value.self)
             }
         }
@@ -203,10 +203,6 @@ struct PolicyValue: Hashable {
 
     init(_ raw: bulwark_policy_value) {
         self.init(flags: raw.flags, enforceRule: raw.enforce_rule, auditRule: raw.audit_rule)
-    }
-
-    var raw: bulwark_policy_value {
-        bulwark_policy_value(flags: flags, enforce_rule: enforceRule, audit_rule: auditRule)
     }
 }
 

@@ -54,8 +54,8 @@ struct PolicyLayout {
     }
 
     /// The selector map value for a selector choosing `set` (which must be a current or a new set).
-    func selectorValue(_ set: UInt32) -> bulwark_selector_value {
-        bulwark_selector_value(set: set, content: newSets[set] ?? currentSets[set])
+    func selectorValue(_ set: UInt32, slots: RuleSlots) -> bulwark_selector_value {
+        bulwark_selector_value(set: set, content: newSets[set] ?? currentSets[set], slots: slots)
     }
 
     /// Refuses to start when the selector or a policy map would overflow at its peak (both generations present).

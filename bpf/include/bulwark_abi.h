@@ -9,7 +9,9 @@
  *   bulwark_policy_exact HASH    struct bulwark_policy_exact_key -> struct bulwark_policy_value (all other sets)
  *   bulwark_conntrack  LRU_HASH  struct bulwark_ct_key        -> struct bulwark_ct_value
  *   bulwark_fragments  LRU_HASH  struct bulwark_frag_key      -> struct bulwark_frag_value
- *   bulwark_counters   PERCPU_HASH struct bulwark_counter_key -> struct bulwark_counter_value
+ *   bulwark_slot_counters PERCPU_ARRAY counter slot (__u32) -> struct bulwark_counter_value
+ *   bulwark_rule_slots ARRAY     counter slot (__u32)         -> struct bulwark_rule_slot (written by userspace only)
+ *   bulwark_counters   PERCPU_HASH struct bulwark_counter_key -> struct bulwark_counter_value (pairs without a slot)
  *   bulwark_stats      PERCPU_ARRAY __u32 (enum bulwark_stat) -> __u64
  *   bulwark_events     RINGBUF   records of struct bulwark_event
  */
@@ -127,10 +129,12 @@ _Static_assert(sizeof(struct bulwark_policy_exact_key) == 8, "bulwark_policy_exa
 #define BULWARK_POLICY_AUDIT_DENY 0x8    /* a deny of any mode matches (the audited question) */
 struct bulwark_policy_value {
     __u32 flags;
-    __u32 enforce_rule; /* rule deciding the enforced answer: lowest deny rule if ENFORCE_DENY, else lowest allow */
-    __u32 audit_rule;   /* rule deciding the audited answer, same choice over all modes */
+    __u32 enforce_rule;  /* rule deciding the enforced answer: lowest deny rule if ENFORCE_DENY, else lowest allow */
+    __u32 audit_rule;    /* rule deciding the audited answer, same choice over all modes */
+    __u16 enforce_slot;  /* counter slot of (enforce_rule, allow or deny), BULWARK_SLOT_NONE without one */
+    __u16 audit_slot;    /* counter slot of (audit_rule, audit) when AUDIT_DENY, BULWARK_SLOT_NONE without one */
 };
-_Static_assert(sizeof(struct bulwark_policy_value) == 12, "bulwark_policy_value ABI");
+_Static_assert(sizeof(struct bulwark_policy_value) == 16, "bulwark_policy_value ABI");
 
 /* One key of a small set, copied into the selector value (same fields as bulwark_policy_exact_key). */
 struct bulwark_inline_key {
@@ -148,7 +152,7 @@ struct bulwark_selector_value {
     struct bulwark_inline_key keys[BULWARK_SELECTOR_INLINE];
     struct bulwark_policy_value values[BULWARK_SELECTOR_INLINE];
 };
-_Static_assert(sizeof(struct bulwark_selector_value) == 72, "bulwark_selector_value ABI");
+_Static_assert(sizeof(struct bulwark_selector_value) == 88, "bulwark_selector_value ABI");
 
 /* Conntrack, oriented from the endpoint: both directions of one flow on one veth share a key. Keyed by endpoint,
  * so the two pods of a same-node connection each keep their own entry and decide independently. ICMP echo uses
@@ -172,7 +176,7 @@ struct bulwark_ct_value {
     __u32 rule;      /* rule that allowed the flow, counted for every packet of it */
     __u8 origin;     /* direction of the packet that opened the flow */
     __u8 tcp_flags;  /* BULWARK_CT_FIN_* seen */
-    __u16 pad;
+    __u16 slot;      /* counter slot of (rule, allow) */
 };
 _Static_assert(sizeof(struct bulwark_ct_value) == 16, "bulwark_ct_value ABI");
 
@@ -197,6 +201,26 @@ _Static_assert(sizeof(struct bulwark_frag_value) == 4, "bulwark_frag_value ABI")
 #define BULWARK_VERDICT_ALLOW 0
 #define BULWARK_VERDICT_DENY 1
 #define BULWARK_VERDICT_AUDIT 2
+
+/* Per-rule counters. Rule ids are 32-bit hashes, so userspace gives each (rule, verdict) pair that a policy value
+ * can count a dense slot (bulwark_rule_slots says which pair a slot counts) and values carry slots: counting is then
+ * an index into a per-CPU array, which the verifier inlines, instead of a hash lookup. Slots are never reused (a
+ * conntrack entry may still count into its rule's slot after the rule is gone); pairs past BULWARK_RULE_SLOTS get
+ * BULWARK_SLOT_NONE and are counted in the bulwark_counters hash, keyed by rule and verdict. */
+#define BULWARK_RULE_SLOTS 16384
+#define BULWARK_SLOT_NONE 0xffff
+#define BULWARK_SLOT_DEFAULT_ALLOW 0 /* rule 0 (the default verdict), one slot per verdict */
+#define BULWARK_SLOT_DEFAULT_DENY 1
+#define BULWARK_SLOT_DEFAULT_AUDIT 2
+#define BULWARK_SLOTS_RESERVED 3
+
+struct bulwark_rule_slot {
+    __u32 rule;
+    __u8 verdict;
+    __u8 used;
+    __u16 pad;
+};
+_Static_assert(sizeof(struct bulwark_rule_slot) == 8, "bulwark_rule_slot ABI");
 
 struct bulwark_counter_key {
     __u32 rule;

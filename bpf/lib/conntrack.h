@@ -56,9 +56,10 @@ static __always_inline __u64 ct_lifetime(const struct bulwark_ct_value *v, __u8 
     return CT_LIFETIME_TCP;
 }
 
-/* Returns 1 when the packet belongs to a live flow (updating the flow's state; `rule` gets the rule that allowed
- * it), 0 when policy must decide. */
-static __always_inline int ct_lookup(const struct bulwark_ct_key *key, __u8 dir, const struct flow *f, __u32 *rule) {
+/* Returns 1 when the packet belongs to a live flow (updating the flow's state; `rule` and `slot` get the rule that
+ * allowed it and its counter slot), 0 when policy must decide. */
+static __always_inline int ct_lookup(const struct bulwark_ct_key *key, __u8 dir, const struct flow *f, __u32 *rule,
+                                     __u16 *slot) {
     if (f->proto == IPPROTO_TCP && (f->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
         return 0;
     struct bulwark_ct_value *v = bpf_map_lookup_elem(&bulwark_conntrack, key);
@@ -68,6 +69,7 @@ static __always_inline int ct_lookup(const struct bulwark_ct_key *key, __u8 dir,
     if (now - v->last_seen_ns > ct_lifetime(v, f->proto))
         return 0;
     *rule = v->rule;
+    *slot = v->slot;
     if (f->proto == IPPROTO_TCP) {
         if (f->tcp_flags & TCP_FLAG_RST) {
             bpf_map_delete_elem(&bulwark_conntrack, key); /* the RST itself passes */
@@ -81,13 +83,15 @@ static __always_inline int ct_lookup(const struct bulwark_ct_key *key, __u8 dir,
     return 1;
 }
 
-static __always_inline void ct_create(const struct bulwark_ct_key *key, __u8 dir, __u32 rule, const struct flow *f) {
+static __always_inline void ct_create(const struct bulwark_ct_key *key, __u8 dir, __u32 rule, __u16 slot,
+                                      const struct flow *f) {
     if (f->proto == IPPROTO_TCP && (f->tcp_flags & TCP_FLAG_RST))
         return;
     struct bulwark_ct_value v = {
         .last_seen_ns = bpf_ktime_get_ns(),
         .rule = rule,
         .origin = dir,
+        .slot = slot,
     };
     bpf_map_update_elem(&bulwark_conntrack, key, &v, BPF_ANY);
 }

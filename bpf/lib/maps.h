@@ -64,6 +64,22 @@ struct {
 } bulwark_fragments SEC(".maps");
 
 struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, BULWARK_RULE_SLOTS);
+    __type(key, __u32);
+    __type(value, struct bulwark_counter_value);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_slot_counters SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, BULWARK_RULE_SLOTS);
+    __type(key, __u32);
+    __type(value, struct bulwark_rule_slot);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_rule_slots SEC(".maps");
+
+struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
     __uint(max_entries, 65536);
     __type(key, struct bulwark_counter_key);

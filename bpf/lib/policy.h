@@ -9,8 +9,10 @@
 struct verdict {
     __u8 drop;  /* enforced answer */
     __u8 audit; /* passes, but the audited answer says drop */
+    __u16 slot; /* counter slot of (rule, allow or deny) */
     __u32 rule; /* rule of the enforced answer (0 = default deny) */
     __u32 audit_rule;
+    __u16 audit_slot; /* counter slot of (audit_rule, audit) */
 };
 
 static __always_inline __u32 remote_identity(const struct flow *f, const __u8 *addr) {
@@ -103,14 +105,11 @@ static __always_inline struct bulwark_policy_value *policy_lookup(
     return sel->inline_count ? inline_lookup(sel, f) : set_lookup(sel->set_id, f);
 }
 
-/* Picks the rule behind `flag` from the exact-identity value first, then the any-identity value. */
-static __always_inline __u32 rule_for(const struct bulwark_policy_value *exact, const struct bulwark_policy_value *any,
-                                      __u32 flag, int audited) {
-    if (exact && (exact->flags & flag))
-        return audited ? exact->audit_rule : exact->enforce_rule;
-    if (any && (any->flags & flag))
-        return audited ? any->audit_rule : any->enforce_rule;
-    return 0;
+/* The value whose rule decides `flag`: the exact-identity value first, then the any-identity value. */
+static __always_inline const struct bulwark_policy_value *deciding(const struct bulwark_policy_value *exact,
+                                                                   const struct bulwark_policy_value *any,
+                                                                   __u32 flag) {
+    return exact && (exact->flags & flag) ? exact : any;
 }
 
 static __always_inline void decide(const struct bulwark_endpoint *ep, __u8 dir, __u8 isolation, __u32 identity,
@@ -123,23 +122,28 @@ static __always_inline void decide(const struct bulwark_endpoint *ep, __u8 dir, 
     /* The node itself (kubelet probes) may reach its pods unless a rule explicitly denies it. */
     int host_exempt = dir == BULWARK_DIR_INGRESS && identity == BULWARK_IDENTITY_HOST;
 
-    if (flags & BULWARK_POLICY_ENFORCE_DENY) {
-        out->drop = 1;
-        out->rule = rule_for(exact, any, BULWARK_POLICY_ENFORCE_DENY, 0);
-    } else if (flags & BULWARK_POLICY_ENFORCE_ALLOW) {
-        out->rule = rule_for(exact, any, BULWARK_POLICY_ENFORCE_ALLOW, 0);
+    if (flags & (BULWARK_POLICY_ENFORCE_DENY | BULWARK_POLICY_ENFORCE_ALLOW)) {
+        __u32 flag = flags & BULWARK_POLICY_ENFORCE_DENY ? BULWARK_POLICY_ENFORCE_DENY : BULWARK_POLICY_ENFORCE_ALLOW;
+        const struct bulwark_policy_value *by = deciding(exact, any, flag);
+        out->drop = flag == BULWARK_POLICY_ENFORCE_DENY;
+        out->rule = by ? by->enforce_rule : 0;
+        out->slot = by ? by->enforce_slot : BULWARK_SLOT_NONE;
     } else {
         out->drop = isolation == BULWARK_ISOLATION_ENFORCE && !host_exempt;
         out->rule = 0;
+        out->slot = out->drop ? BULWARK_SLOT_DEFAULT_DENY : BULWARK_SLOT_DEFAULT_ALLOW;
     }
     if (out->drop)
         return;
     if (flags & BULWARK_POLICY_AUDIT_DENY) {
+        const struct bulwark_policy_value *by = deciding(exact, any, BULWARK_POLICY_AUDIT_DENY);
         out->audit = 1;
-        out->audit_rule = rule_for(exact, any, BULWARK_POLICY_AUDIT_DENY, 1);
+        out->audit_rule = by ? by->audit_rule : 0;
+        out->audit_slot = by ? by->audit_slot : BULWARK_SLOT_NONE;
     } else if (!(flags & BULWARK_POLICY_AUDIT_ALLOW) && !host_exempt) {
         out->audit = 1; /* isolation >= audit here, else decide() is not called */
         out->audit_rule = 0;
+        out->audit_slot = BULWARK_SLOT_DEFAULT_AUDIT;
     }
 }
 
