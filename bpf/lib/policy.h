@@ -29,23 +29,17 @@ static __always_inline int has_ports(__u8 proto) {
     return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
 }
 
-/* The port policy keys see: ICMP echo ids are ports for conntrack only. */
-static __always_inline __be16 policy_port(const struct flow *f) {
-    return f->icmp_echo ? 0 : f->dport;
-}
-
-/* The folded value of the longest key of `set` covering the packet (see BULWARK_SET_* in the ABI header). */
-static __always_inline struct bulwark_policy_value *set_lookup(__u32 set, const struct flow *f) {
-    __be16 dport = policy_port(f);
+/* The folded value of the longest key of `set` covering (proto, dport) (see BULWARK_SET_* in the ABI header). */
+static __always_inline struct bulwark_policy_value *set_lookup(__u32 set, __u8 proto, __be16 dport) {
     if (set & BULWARK_SET_RANGES) {
-        struct bulwark_policy_key key = {.prefixlen = BULWARK_POLICY_PREFIX_FULL, .set_id = set, .proto = f->proto};
+        struct bulwark_policy_key key = {.prefixlen = BULWARK_POLICY_PREFIX_FULL, .set_id = set, .proto = proto};
         __builtin_memcpy(key.dport, &dport, 2);
         return bpf_map_lookup_elem(&bulwark_policy, &key);
     }
-    struct bulwark_policy_exact_key key = {.set_id = set, .proto = f->proto};
+    struct bulwark_policy_exact_key key = {.set_id = set, .proto = proto};
     struct bulwark_policy_value *v;
     /* Only TCP, UDP and SCTP entries have single-port keys. */
-    if ((set & BULWARK_SET_PORTS) && has_ports(f->proto)) {
+    if ((set & BULWARK_SET_PORTS) && has_ports(proto)) {
         key.prefixlen = BULWARK_POLICY_PREFIX_FULL;
         __builtin_memcpy(key.dport, &dport, 2);
         v = bpf_map_lookup_elem(&bulwark_policy_exact, &key);
@@ -68,10 +62,8 @@ static __always_inline struct bulwark_policy_value *set_lookup(__u32 set, const 
 
 /* The same answer from a small set's keys copied into the selector value, without a further lookup: a set without
  * ranges has at most one key per length covering a packet, and the longest carries the folded answer. */
-static __always_inline struct bulwark_policy_value *inline_lookup(struct bulwark_selector_value *sel,
-                                                                  const struct flow *f) {
-    __be16 dport = policy_port(f);
-    struct bulwark_policy_value *best = (void *)0;
+static __always_inline void inline_lookup(const struct bulwark_selector_value *sel, __u8 proto, __be16 dport,
+                                          struct bulwark_policy_value *out) {
     __u8 best_len = 0;
 #pragma unroll
     for (int i = 0; i < BULWARK_SELECTOR_INLINE; i++) {
@@ -81,53 +73,65 @@ static __always_inline struct bulwark_policy_value *inline_lookup(struct bulwark
         __be16 port;
         __builtin_memcpy(&port, k->dport, 2);
         int covers = k->prefixlen == BULWARK_POLICY_PREFIX_SET ||
-                     (k->proto == f->proto &&
+                     (k->proto == proto &&
                       (k->prefixlen == BULWARK_POLICY_PREFIX_PROTO ||
                        (k->prefixlen == BULWARK_POLICY_PREFIX_FULL && port == dport)));
         if (covers && k->prefixlen > best_len) {
-            best = &sel->values[i];
+            *out = sel->values[i];
             best_len = k->prefixlen;
         }
     }
-    return best;
 }
 
-static __always_inline struct bulwark_policy_value *policy_lookup(
-    const struct bulwark_endpoint *ep, __u8 dir, __u32 identity, const struct flow *f) {
-    struct bulwark_selector_key selector = {
-        .endpoint = ep->endpoint_id,
-        .identity = identity,
-        .dir_epoch = dir | (ep->policy_epoch << 1),
-    };
+/* Copies the policy value covering (proto, dport) for one remote identity into `out` (left as is when none does).
+ * A global function, so the verifier checks it once rather than on every path through the program: the value
+ * comes from one of three maps, and the inline scan branches per key, which multiplied the verifier's states. */
+__attribute__((noinline)) int bulwark_policy_lookup(__u32 endpoint, __u32 identity, __u32 dir_epoch,
+                                                    __u32 proto_port, struct bulwark_policy_value *out) {
+    if (!out)
+        return 0;
+    struct bulwark_selector_key selector = {.endpoint = endpoint, .identity = identity, .dir_epoch = dir_epoch};
+    __u8 proto = proto_port >> 16;
+    __be16 dport = proto_port & 0xffff;
     struct bulwark_selector_value *sel = bpf_map_lookup_elem(&bulwark_selectors, &selector);
     if (!sel)
-        return (void *)0;
-    return sel->inline_count ? inline_lookup(sel, f) : set_lookup(sel->set_id, f);
+        return 0;
+    if (sel->inline_count) {
+        inline_lookup(sel, proto, dport, out);
+        return 0;
+    }
+    struct bulwark_policy_value *v = set_lookup(sel->set_id, proto, dport);
+    if (v)
+        *out = *v;
+    return 0;
 }
 
-/* The value whose rule decides `flag`: the exact-identity value first, then the any-identity value. */
-static __always_inline const struct bulwark_policy_value *deciding(const struct bulwark_policy_value *exact,
-                                                                   const struct bulwark_policy_value *any,
-                                                                   __u32 flag) {
-    return exact && (exact->flags & flag) ? exact : any;
+static __always_inline void policy_lookup(const struct bulwark_endpoint *ep, __u8 dir, __u32 identity,
+                                          const struct flow *f, struct bulwark_policy_value *out) {
+    /* ICMP echo ids are ports for conntrack only. */
+    __be16 dport = f->icmp_echo ? 0 : f->dport;
+    bulwark_policy_lookup(ep->endpoint_id, identity, dir | (ep->policy_epoch << 1), (__u32)f->proto << 16 | dport,
+                          out);
 }
 
 static __always_inline void decide(const struct bulwark_endpoint *ep, __u8 dir, __u8 isolation, __u32 identity,
                                    const struct flow *f, struct verdict *out) {
-    struct bulwark_policy_value *exact = policy_lookup(ep, dir, identity, f);
+    struct bulwark_policy_value exact = {}, any = {};
+    policy_lookup(ep, dir, identity, f, &exact);
     __u8 wildcard = dir == BULWARK_DIR_INGRESS ? BULWARK_ENDPOINT_WILDCARD_INGRESS : BULWARK_ENDPOINT_WILDCARD_EGRESS;
-    struct bulwark_policy_value *any =
-        (ep->flags & wildcard) ? policy_lookup(ep, dir, BULWARK_IDENTITY_ANY, f) : (void *)0;
-    __u32 flags = (exact ? exact->flags : 0) | (any ? any->flags : 0);
+    if (ep->flags & wildcard)
+        policy_lookup(ep, dir, BULWARK_IDENTITY_ANY, f, &any);
+    __u32 flags = exact.flags | any.flags;
     /* The node itself (kubelet probes) may reach its pods unless a rule explicitly denies it. */
     int host_exempt = dir == BULWARK_DIR_INGRESS && identity == BULWARK_IDENTITY_HOST;
 
+    /* Each answer's rule comes from the exact-identity value when it has the deciding flag, else from identity 0. */
     if (flags & (BULWARK_POLICY_ENFORCE_DENY | BULWARK_POLICY_ENFORCE_ALLOW)) {
         __u32 flag = flags & BULWARK_POLICY_ENFORCE_DENY ? BULWARK_POLICY_ENFORCE_DENY : BULWARK_POLICY_ENFORCE_ALLOW;
-        const struct bulwark_policy_value *by = deciding(exact, any, flag);
+        const struct bulwark_policy_value *by = exact.flags & flag ? &exact : &any;
         out->drop = flag == BULWARK_POLICY_ENFORCE_DENY;
-        out->rule = by ? by->enforce_rule : 0;
-        out->slot = by ? by->enforce_slot : BULWARK_SLOT_NONE;
+        out->rule = by->enforce_rule;
+        out->slot = by->enforce_slot;
     } else {
         out->drop = isolation == BULWARK_ISOLATION_ENFORCE && !host_exempt;
         out->rule = 0;
@@ -136,10 +140,10 @@ static __always_inline void decide(const struct bulwark_endpoint *ep, __u8 dir, 
     if (out->drop)
         return;
     if (flags & BULWARK_POLICY_AUDIT_DENY) {
-        const struct bulwark_policy_value *by = deciding(exact, any, BULWARK_POLICY_AUDIT_DENY);
+        const struct bulwark_policy_value *by = exact.flags & BULWARK_POLICY_AUDIT_DENY ? &exact : &any;
         out->audit = 1;
-        out->audit_rule = by ? by->audit_rule : 0;
-        out->audit_slot = by ? by->audit_slot : BULWARK_SLOT_NONE;
+        out->audit_rule = by->audit_rule;
+        out->audit_slot = by->audit_slot;
     } else if (!(flags & BULWARK_POLICY_AUDIT_ALLOW) && !host_exempt) {
         out->audit = 1; /* isolation >= audit here, else decide() is not called */
         out->audit_rule = 0;
