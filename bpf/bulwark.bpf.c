@@ -10,7 +10,11 @@
  * sets with port ranges one LPM lookup -> verdict -> on pass, a conntrack entry so replies and later packets pass.
  * A direction that is not isolated does no policy lookup. Only the LPM tries get deeper as they fill (the ipcache
  * with the cluster's prefixes, the policy trie with range sets' keys); selector and set lookups are hashes, so the
- * common cost per packet does not grow with the number of rules.
+ * common cost per packet does not grow with the number of rules. Every counted packet adds to its rule's per-CPU
+ * array slot (an inlined index; rules past the slots are counted in a hash, see BULWARK_RULE_SLOTS).
+ * Where the time goes (BPF_PROG_TEST_RUN on the 2-core development VM): ~27 ns test-run overhead, ~25 ns per
+ * hash or trie lookup that is a call (endpoint, ipcache, selector, conntrack; LRU updates far more), a few ns for
+ * parsing and everything inlined.
  *
  * Documented rules:
  * - Non-IP frames (ARP, ...) pass. ICMPv6 neighbour discovery (types 133-137) passes: IPv6 needs it to work at all.

@@ -82,10 +82,9 @@ extension Datapath {
                 try counterMap.lookupPerCPU(key, as: bulwark_counter_value.self))
         }
         return totals.compactMap { pair, total in
-            total.packets == 0
-                ? nil
-                : RuleCounter(
-                    rule: RuleID(rawValue: pair.rule), verdict: pair.verdict, packets: total.packets, bytes: total.bytes)
+            guard total.packets > 0 else { return nil }
+            return RuleCounter(
+                rule: RuleID(rawValue: pair.rule), verdict: pair.verdict, packets: total.packets, bytes: total.bytes)
         }
     }
 

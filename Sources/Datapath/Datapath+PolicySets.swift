@@ -21,8 +21,12 @@ extension Datapath {
     /// of keys written.
     func writeSets(_ sets: [UInt32: PortSet]) throws -> Int {
         var slots = ruleSlots
-        let pairs = sets.values.lazy.flatMap(\.values).flatMap { [$0.countedPairs.enforce, $0.countedPairs.audit] }
-        try ruleSlotMap.update(slots.assign(pairs.compactMap { $0 }))
+        let pairs = Set(
+            sets.values.lazy.flatMap(\.values).flatMap { [$0.countedPairs.enforce, $0.countedPairs.audit] }
+                .compactMap { $0 })
+        // In rule order, so which pairs get the last free slots does not depend on hash order.
+        try ruleSlotMap.update(
+            slots.assign(pairs.sorted { ($0.rule, $0.verdict.rawValue) < ($1.rule, $1.verdict.rawValue) }))
         ruleSlots = slots
         var ranged: [(bulwark_policy_key, bulwark_policy_value)] = []
         var exact: [(bulwark_policy_exact_key, bulwark_policy_value)] = []

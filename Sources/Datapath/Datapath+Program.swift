@@ -87,7 +87,8 @@ extension Datapath {
         // 1. New generations, then the atomic flip per endpoint.
         for (change, selection) in zip(plan.endpointChanges, layout.selections) {
             try selectors.delete(selection.stale.map(\.raw))
-            try selectors.update(selection.writes.map { ($0.key.raw, layout.selectorValue($0.value, slots: ruleSlots)) })
+            try selectors.update(
+                selection.writes.map { ($0.key.raw, layout.selectorValue($0.value, slots: ruleSlots)) })
             try endpoints.update(change.ifindex, change.config.raw(ifindex: change.ifindex))
             operations += selection.stale.count + selection.writes.count + 1
         }

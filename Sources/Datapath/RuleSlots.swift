@@ -26,7 +26,8 @@ struct RuleSlots {
             Pair(rule: 0, verdict: .audit): UInt16(BULWARK_SLOT_DEFAULT_AUDIT),
         ]
         next = Int(BULWARK_SLOTS_RESERVED)
-        for (slot, value) in entries where value.used != 0 && Int(slot) >= Int(BULWARK_SLOTS_RESERVED) && Int(slot) < capacity {
+        let assignable = Int(BULWARK_SLOTS_RESERVED)..<capacity
+        for (slot, value) in entries where value.used != 0 && assignable.contains(Int(slot)) {
             guard let verdict = DatapathVerdict(rawValue: value.verdict) else { continue }
             slots[Pair(rule: value.rule, verdict: verdict)] = UInt16(slot)
             next = max(next, Int(slot) + 1)
