@@ -1,7 +1,7 @@
 internal import BPFShims
 import DataplaneModel
 
-/// How a `ProgramPlan`'s policy changes land in the two policy maps: which sets to add (content-addressed, shared),
+/// How a `ProgramPlan`'s policy changes land in the policy maps: which sets to add (content-addressed, shared),
 /// which selectors to write and delete, and which sets become unused.
 struct PolicyLayout {
     /// Per endpoint change (same order as `ProgramPlan.endpointChanges`).
