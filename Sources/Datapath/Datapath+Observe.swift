@@ -62,15 +62,29 @@ public struct DatapathEvent: Sendable, Hashable {
 }
 
 extension Datapath {
-    /// Per-rule packet and byte totals, summed over CPUs.
+    /// Per-rule packet and byte totals, summed over CPUs: the slotted counters and the hash for pairs without a
+    /// slot (see `RuleSlots`). Pairs that never counted a packet are left out.
     public func counters() throws -> [RuleCounter] {
-        try counterMap.keys(as: bulwark_counter_key.self).compactMap { key in
-            let values = try counterMap.lookupPerCPU(key, as: bulwark_counter_value.self)
-            guard !values.isEmpty, let verdict = DatapathVerdict(rawValue: UInt8(truncatingIfNeeded: key.verdict))
-            else { return nil }
+        var totals: [RuleSlots.Pair: (packets: UInt64, bytes: UInt64)] = [:]
+        func add(_ pair: RuleSlots.Pair, _ values: [bulwark_counter_value]) {
+            let sum = totals[pair] ?? (0, 0)
+            totals[pair] = (
+                values.reduce(sum.packets) { $0 + $1.packets }, values.reduce(sum.bytes) { $0 + $1.bytes }
+            )
+        }
+        for (pair, slot) in try RuleSlots(reading: ruleSlotMap).slots {
+            add(pair, try slotCounters.lookupPerCPU(UInt32(slot), as: bulwark_counter_value.self))
+        }
+        for key in try counterMap.keys(as: bulwark_counter_key.self) {
+            guard let verdict = DatapathVerdict(rawValue: UInt8(truncatingIfNeeded: key.verdict)) else { continue }
+            add(
+                RuleSlots.Pair(rule: key.rule, verdict: verdict),
+                try counterMap.lookupPerCPU(key, as: bulwark_counter_value.self))
+        }
+        return totals.compactMap { pair, total in
+            guard total.packets > 0 else { return nil }
             return RuleCounter(
-                rule: RuleID(rawValue: key.rule), verdict: verdict,
-                packets: values.reduce(0) { $0 + $1.packets }, bytes: values.reduce(0) { $0 + $1.bytes })
+                rule: RuleID(rawValue: pair.rule), verdict: pair.verdict, packets: total.packets, bytes: total.bytes)
         }
     }
 

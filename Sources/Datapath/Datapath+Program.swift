@@ -42,7 +42,8 @@ extension Datapath {
         let plan = try ProgramPlan(
             desired: desired, current: current, fresh: memo == nil, ipcacheUnchanged: memo?.ipcache == desired.ipcache,
             folds: memo == nil ? [:] : folds, nextSetID: nextSetID, report: &report)
-        try plan.checkCapacity(endpoints: endpoints, ipcache: ipcache, selectors: selectors, policy: policy)
+        try plan.checkCapacity(
+            endpoints: endpoints, ipcache: ipcache, selectors: selectors, policy: policy, policyExact: policyExact)
         nextSetID = plan.nextSetID
         do {
             report.mapOperations = try apply(plan)
@@ -65,14 +66,14 @@ extension Datapath {
     /// Writes the plan in the hitless order (see `program(_:)`); each step is one batched syscall per map.
     private func apply(_ plan: ProgramPlan) throws -> Int {
         var operations = 0
-        // 0. New policy sets.
-        let newSetKeys = plan.newSets.flatMap { set, content in content.map { ($0.key.raw(set: set), $0.value.raw) } }
-        try policy.update(newSetKeys)
-        operations += newSetKeys.count
+        // 0. New policy sets (and the counter slots of their rules).
+        operations += try writeSets(plan.newSets)
         // 1. Every endpoint's leftovers, then its selectors, then (after all selectors) the configs that flip.
         let stale = plan.steps.flatMap(\.staleSelectors).map(\.raw)
         try selectors.delete(stale)
-        let writes = plan.steps.flatMap(\.writes).map { ($0.key.raw, $0.set) }
+        let writes = plan.steps.flatMap(\.writes).map { write in
+            (write.key.raw, bulwark_selector_value(set: write.set, content: plan.after.sets[write.set], slots: ruleSlots))
+        }
         try selectors.update(writes)
         let configs = plan.steps.compactMap { step in step.config.map { (step.ifindex, $0.raw(ifindex: step.ifindex)) } }
         try endpoints.update(configs)
@@ -87,8 +88,8 @@ extension Datapath {
         operations += plan.removedEndpoints.count
         // 4. Old generations, selectors gone in place, of removed endpoints, orphans; then sets nobody selects.
         try selectors.delete(plan.finalSelectorDeletions.map(\.raw))
-        let unusedSetKeys = plan.unusedSets.flatMap { set in set.content.keys.map { $0.raw(set: set.id) } }
-        try policy.delete(unusedSetKeys)
+        let unusedSetKeys = plan.unusedSets.flatMap { set in set.content.keys.map { (set.id, $0) } }
+        try deleteSetKeys(unusedSetKeys)
         return operations + plan.finalSelectorDeletions.count + unusedSetKeys.count
     }
 }

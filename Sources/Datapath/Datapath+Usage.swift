@@ -14,7 +14,7 @@ extension Datapath {
     /// counting the others the same way reports what the kernel holds, also right after a restart.
     /// Cost: one key walk per map, so call it at scrape time, not per packet or per reconcile.
     public func usage() throws -> [MapUsage] {
-        try [endpoints, ipcache, selectors, policy, conntrack, fragments].map { map in
+        try [endpoints, ipcache, selectors, policy, policyExact, conntrack, fragments].map { map in
             MapUsage(map: map.name, entries: try map.count(), capacity: map.capacity)
         }
     }

@@ -26,9 +26,12 @@ public final class Datapath: @unchecked Sendable {
     let ipcache: BPFMap
     let selectors: BPFMap
     let policy: BPFMap
+    let policyExact: BPFMap
     let conntrack: BPFMap
     let fragments: BPFMap
     let counterMap: BPFMap
+    let slotCounters: BPFMap
+    let ruleSlotMap: BPFMap
     let stats: BPFMap
     let eventRing: BPFMap
     let fromContainerFD: Int32
@@ -38,8 +41,11 @@ public final class Datapath: @unchecked Sendable {
     var memo: Memo?
     /// Folded selections per endpoint direction from the last program; guarded by `lock`.
     var folds: ProgramPlan.FoldMemo = [:]
-    /// The next policy set id; never reused within this process, so `folds` cannot name a set whose content changed.
+    /// The next policy set sequence number (the id above the shape bits, see `SetShape`); never reused within this
+    /// process, so `folds` cannot name a set whose content changed.
     var nextSetID: UInt32 = 1
+    /// The counter slots `bulwark_rule_slots` holds; guarded by `lock` (see `writeSets`).
+    var ruleSlots: RuleSlots
 
     /// Loads the embedded programs, reusing (or creating) the maps pinned under `pinRoot`, and pins the programs.
     ///
@@ -68,9 +74,13 @@ public final class Datapath: @unchecked Sendable {
             ipcache = try BPFMap(object: object, name: "bulwark_ipcache")
             selectors = try BPFMap(object: object, name: "bulwark_selectors")
             policy = try BPFMap(object: object, name: "bulwark_policy")
+            policyExact = try BPFMap(object: object, name: "bulwark_policy_exact")
             conntrack = try BPFMap(object: object, name: "bulwark_conntrack")
             fragments = try BPFMap(object: object, name: "bulwark_fragments")
             counterMap = try BPFMap(object: object, name: "bulwark_counters")
+            slotCounters = try BPFMap(object: object, name: "bulwark_slot_counters")
+            ruleSlotMap = try BPFMap(object: object, name: "bulwark_rule_slots")
+            ruleSlots = try RuleSlots(reading: ruleSlotMap)
             stats = try BPFMap(object: object, name: "bulwark_stats")
             eventRing = try BPFMap(object: object, name: "bulwark_events")
             fromContainerFD = try Self.pinProgram(object, "from_container", root: pinRoot)

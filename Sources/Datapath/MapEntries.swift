@@ -62,6 +62,28 @@ struct PortKey: Hashable, CustomStringConvertible {
         return (raw.set_id, PortKey(proto: raw.proto, port: port, prefixLength: Int(raw.prefixlen)))
     }
 
+    /// The hash key of a set without port ranges (only lengths 32, 40 and 56 occur there).
+    func exactRaw(set: UInt32) -> bulwark_policy_exact_key {
+        bulwark_policy_exact_key(
+            set_id: set, proto: proto, prefixlen: UInt8(prefixLength), dport: (UInt8(port >> 8), UInt8(port & 0xFF)))
+    }
+
+    /// The set id and port prefix of a hash key.
+    static func from(_ raw: bulwark_policy_exact_key) -> (set: UInt32, key: PortKey) {
+        let port = UInt16(raw.dport.0) << 8 | UInt16(raw.dport.1)
+        return (raw.set_id, PortKey(proto: raw.proto, port: port, prefixLength: Int(raw.prefixlen)))
+    }
+
+    /// The `BULWARK_SET_*` bit this key's length contributes to its set's shape.
+    var shape: UInt32 {
+        switch prefixLength {
+        case ...Int(BULWARK_POLICY_PREFIX_SET): UInt32(BULWARK_SET_ANY)
+        case Int(BULWARK_POLICY_PREFIX_PROTO): UInt32(BULWARK_SET_PROTO)
+        case Int(BULWARK_POLICY_PREFIX_FULL): UInt32(BULWARK_SET_PORTS)
+        default: UInt32(BULWARK_SET_RANGES)
+        }
+    }
+
     var description: String {
         prefixLength <= Int(BULWARK_POLICY_PREFIX_SET)
             ? "any"
@@ -72,6 +94,54 @@ struct PortKey: Hashable, CustomStringConvertible {
 
 /// One folded policy set: the port rules of one identity, shared by every selector with the same content.
 typealias PortSet = [PortKey: PolicyValue]
+
+/// Set ids carry their set's shape in the low bits (`BULWARK_SET_*`), which tells the program where the keys live
+/// and which lengths to look up (see the ABI header).
+enum SetShape {
+    static let bits = UInt32(BULWARK_SET_SHAPE_BITS)
+    static let mask: UInt32 = (1 << bits) - 1
+    /// Sets without ranges of at most this many keys are copied into their selectors' values.
+    static let inlineLimit = Int(BULWARK_SELECTOR_INLINE)
+
+    static func of(_ content: PortSet) -> UInt32 { content.keys.reduce(0) { $0 | $1.shape } }
+
+    /// True when the set's keys live in the LPM trie rather than the hash.
+    static func isRanged(_ set: UInt32) -> Bool { set & UInt32(BULWARK_SET_RANGES) != 0 }
+}
+
+extension bulwark_selector_value {
+    /// The value of a selector choosing `set`: the set's keys are copied in when it has no ranges and at most
+    /// `SetShape.inlineLimit` keys, so the program decides without looking the set up.
+    init(set: UInt32, content: PortSet?, slots: RuleSlots) {
+        self = zeroed(bulwark_selector_value.self)
+        set_id = set
+        guard let content, content.count <= SetShape.inlineLimit, !SetShape.isRanged(set) else { return }
+        var inlineKeys = keys
+        var inlineValues = values
+        let ordered = content.sorted {
+            ($0.key.prefixLength, $0.key.proto, $0.key.port) < ($1.key.prefixLength, $1.key.proto, $1.key.port)
+        }
+        withUnsafeMutableBytes(of: &inlineKeys) { raw in
+            for (index, key) in ordered.map(\.key).enumerated() {
+                raw.storeBytes(
+                    of: bulwark_inline_key(
+                        proto: key.proto, prefixlen: UInt8(key.prefixLength),
+                        dport: (UInt8(key.port >> 8), UInt8(key.port & 0xFF))),
+                    toByteOffset: index * MemoryLayout<bulwark_inline_key>.stride, as: bulwark_inline_key.self)
+            }
+        }
+        withUnsafeMutableBytes(of: &inlineValues) { raw in
+            for (index, value) in ordered.map(\.value).enumerated() {
+                raw.storeBytes(
+                    of: value.raw(slots: slots), toByteOffset: index * MemoryLayout<bulwark_policy_value>.stride,
+                    as: bulwark_policy_value.self)
+            }
+        }
+        inline_count = UInt8(content.count)
+        keys = inlineKeys
+        values = inlineValues
+    }
+}
 
 /// Folded flags and deciding rules of one policy key (see `BULWARK_POLICY_*` in the ABI header).
 struct PolicyValue: Hashable {
@@ -87,10 +157,6 @@ struct PolicyValue: Hashable {
 
     init(_ raw: bulwark_policy_value) {
         self.init(flags: raw.flags, enforceRule: raw.enforce_rule, auditRule: raw.audit_rule)
-    }
-
-    var raw: bulwark_policy_value {
-        bulwark_policy_value(flags: flags, enforce_rule: enforceRule, audit_rule: auditRule)
     }
 }
 

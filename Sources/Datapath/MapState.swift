@@ -50,7 +50,17 @@ struct MapState: Equatable {
     var danglingSelectors: [SelectorKey] = []
 
     var selectorCount: Int { generations.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } }
-    var policyKeyCount: Int { sets.values.reduce(0) { $0 + $1.count } }
+
+    /// Policy keys per map: sets with port ranges live in the LPM trie, all others in the exact hash.
+    var policyKeyCounts: (ranged: Int, exact: Int) { Self.keyCounts(sets) }
+
+    static func keyCounts(_ sets: [UInt32: PortSet]) -> (ranged: Int, exact: Int) {
+        var counts = (ranged: 0, exact: 0)
+        for (set, content) in sets {
+            if SetShape.isRanged(set) { counts.ranged += content.count } else { counts.exact += content.count }
+        }
+        return counts
+    }
 
     /// The generation an endpoint's config selects (empty when it has no config or no selectors).
     func activeGeneration(_ ifindex: UInt32) -> Generation {
@@ -93,15 +103,14 @@ extension Datapath {
         for (key, value) in try ipcache.entries(as: (bulwark_ipcache_key.self, bulwark_ipcache_value.self)) {
             if let prefix = IPPrefix(ipcacheKey: key) { state.ipcache[prefix] = value.identity }
         }
-        for (raw, value) in try policy.entries(as: (bulwark_policy_key.self, bulwark_policy_value.self)) {
-            let (set, key) = PortKey.from(raw)
-            state.sets[set, default: [:]][key] = PolicyValue(value)
-        }
-        for (set, content) in state.sets where state.setIDs[content].map({ set < $0 }) ?? true {
+        state.sets = try readSets()
+        // A set is shared only when its id's shape matches its content (a set left by an older layout is not).
+        for (set, content) in state.sets
+        where set & SetShape.mask == SetShape.of(content) && state.setIDs[content].map({ set < $0 }) ?? true {
             state.setIDs[content] = set
         }
-        for (raw, set) in try selectors.entries(as: (bulwark_selector_key.self, UInt32.self)) {
-            let selector = SelectorKey(raw)
+        for (raw, value) in try selectors.entries(as: (bulwark_selector_key.self, bulwark_selector_value.self)) {
+            let (selector, set) = (SelectorKey(raw), value.set_id)
             guard state.sets[set] != nil else {
                 state.danglingSelectors.append(selector)
                 continue

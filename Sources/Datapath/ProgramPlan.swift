@@ -53,7 +53,7 @@ struct ProgramPlan {
     ) throws {
         before = current
         after = current
-        self.nextSetID = max(nextSetID, (current.sets.keys.max() ?? 0) + 1)
+        self.nextSetID = max(nextSetID, (current.sets.keys.map { $0 >> SetShape.bits }.max() ?? 0) + 1)
         let wanted = try desiredEndpoints(desired, previous: previous, report: &report)
         for (ifindex, target) in wanted.sorted(by: { $0.key < $1.key }) {
             planEndpoint(ifindex, config: target.config, generation: target.generation, report: &report)
@@ -64,7 +64,9 @@ struct ProgramPlan {
     }
 
     /// Refuses to start when a map would overflow at its peak (old and new generations both present).
-    func checkCapacity(endpoints: BPFMap, ipcache: BPFMap, selectors: BPFMap, policy: BPFMap) throws {
+    func checkCapacity(endpoints: BPFMap, ipcache: BPFMap, selectors: BPFMap, policy: BPFMap, policyExact: BPFMap)
+        throws
+    {
         let newEndpoints = steps.count { $0.config != nil && before.endpoints[$0.ifindex] == nil }
         try Self.check(endpoints, before.endpoints.count + newEndpoints)
         try Self.check(ipcache, before.ipcache.count + ipcacheUpserts.count)
@@ -75,7 +77,9 @@ struct ProgramPlan {
             peak = max(peak, count)
         }
         try Self.check(selectors, peak)
-        try Self.check(policy, before.policyKeyCount + newSets.values.reduce(0) { $0 + $1.count })
+        let (current, added) = (before.policyKeyCounts, MapState.keyCounts(newSets))
+        try Self.check(policy, current.ranged + added.ranged)
+        try Self.check(policyExact, current.exact + added.exact)
     }
 
     private static func check(_ map: BPFMap, _ required: Int) throws {
@@ -126,10 +130,11 @@ struct ProgramPlan {
         return result
     }
 
-    /// The id of a set with this content: an existing one (sets are immutable and shared), else a new one.
+    /// The id of a set with this content: an existing one (sets are immutable and shared), else a new one whose low
+    /// bits carry its shape (`SetShape`: which map holds its keys, which lengths the program looks up).
     private mutating func intern(_ content: PortSet) -> UInt32 {
         if let id = after.setIDs[content] { return id }
-        let id = nextSetID
+        let id = nextSetID << SetShape.bits | SetShape.of(content)
         nextSetID += 1
         after.sets[id] = content
         after.setIDs[content] = id

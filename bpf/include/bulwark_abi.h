@@ -4,11 +4,14 @@
  * Map layout (all pinned by name under the pin root, default /sys/fs/bpf/bulwark):
  *   bulwark_endpoints  HASH      ifindex (__u32)              -> struct bulwark_endpoint
  *   bulwark_ipcache    LPM_TRIE  struct bulwark_ipcache_key   -> struct bulwark_ipcache_value
- *   bulwark_selectors  HASH      struct bulwark_selector_key  -> __u32 policy set id
- *   bulwark_policy     LPM_TRIE  struct bulwark_policy_key    -> struct bulwark_policy_value
+ *   bulwark_selectors  HASH      struct bulwark_selector_key  -> struct bulwark_selector_value
+ *   bulwark_policy     LPM_TRIE  struct bulwark_policy_key    -> struct bulwark_policy_value  (sets with port ranges)
+ *   bulwark_policy_exact HASH    struct bulwark_policy_exact_key -> struct bulwark_policy_value (all other sets)
  *   bulwark_conntrack  LRU_HASH  struct bulwark_ct_key        -> struct bulwark_ct_value
  *   bulwark_fragments  LRU_HASH  struct bulwark_frag_key      -> struct bulwark_frag_value
- *   bulwark_counters   PERCPU_HASH struct bulwark_counter_key -> struct bulwark_counter_value
+ *   bulwark_slot_counters PERCPU_ARRAY counter slot (__u32) -> struct bulwark_counter_value
+ *   bulwark_rule_slots ARRAY     counter slot (__u32)         -> struct bulwark_rule_slot (written by userspace only)
+ *   bulwark_counters   PERCPU_HASH struct bulwark_counter_key -> struct bulwark_counter_value (pairs without a slot)
  *   bulwark_stats      PERCPU_ARRAY __u32 (enum bulwark_stat) -> __u64
  *   bulwark_events     RINGBUF   records of struct bulwark_event
  */
@@ -16,7 +19,7 @@
 #define BULWARK_ABI_H
 #include <linux/types.h>
 
-#define BULWARK_ABI_VERSION 3
+#define BULWARK_ABI_VERSION 4
 
 /* Direction from the pod's point of view. */
 #define BULWARK_DIR_INGRESS 0
@@ -66,14 +69,29 @@ struct bulwark_ipcache_value {
 };
 _Static_assert(sizeof(struct bulwark_ipcache_value) == 8, "bulwark_ipcache_value ABI");
 
-/* Policy, in two steps so the trie stays small and lookup cost does not grow with the number of rules:
- * 1. bulwark_selectors (hash): (endpoint, remote identity, direction|epoch) -> policy set id.
- * 2. bulwark_policy (LPM trie): (set id, proto, dport) -> folded verdict flags. A set is one identity's folded port
- *    rules; identical sets are shared by every endpoint and identity that has them (content-addressed, immutable:
- *    a changed policy gets new sets, never edits a set in use).
- * LPM data = set id (4) + proto (1) + dport (2, network order); "any protocol" ends the prefix at 32, "any port" at
- * 40, and a port range is a few aligned power-of-two blocks (40 + k bits). Two lookups per packet at most: exact
- * identity, then identity 0 (only when the endpoint has wildcard entries). */
+/* Policy, in two steps so lookup cost does not grow with the number of rules:
+ * 1. bulwark_selectors (hash): (endpoint, remote identity, direction|epoch) -> policy set id, and a copy of the
+ *    set's keys when it is small (BULWARK_SELECTOR_INLINE keys at most, no ranges): most identities are allowed a
+ *    few ports, so most packets are decided by the selector lookup alone.
+ * 2. the set's keys: (set id, proto, dport) -> folded verdict flags. A set is one identity's folded port rules;
+ *    identical sets are shared by every endpoint and identity that has them (content-addressed, immutable: a changed
+ *    policy gets new sets, never edits a set in use).
+ * A set's key lengths, LPM style: "any protocol" ends the prefix at 32, "any port" at 40, one port at 56, and a port
+ * range is a few aligned power-of-two blocks (40 + k bits). The low bits of a set id (BULWARK_SET_*) say which
+ * lengths the set has, and so where its keys live:
+ * - a set with range blocks keeps all its keys in the bulwark_policy LPM trie: one lookup, longest prefix wins;
+ * - every other set keeps them in the bulwark_policy_exact hash, looked up from the most specific length the set
+ *   has (one port, then the protocol, then any protocol) to the first hit. Folding gives each key the union of the
+ *   keys covering it, so the most specific hit is the LPM answer, at hash cost and without trie depth (the trie's
+ *   depth grows with its size; a hash bucket does not).
+ * At most two selector lookups per packet: exact identity, then identity 0 (only when the endpoint has wildcard
+ * entries). */
+#define BULWARK_SET_PORTS 0x1  /* single-port keys (length 56) */
+#define BULWARK_SET_PROTO 0x2  /* protocol-wide keys (length 40) */
+#define BULWARK_SET_ANY 0x4    /* the any-protocol key (length 32) */
+#define BULWARK_SET_RANGES 0x8 /* port blocks (40 < length < 56): the set lives in the LPM trie */
+#define BULWARK_SET_SHAPE_BITS 4
+
 struct bulwark_selector_key {
     __u32 endpoint;
     __u32 identity;
@@ -81,6 +99,7 @@ struct bulwark_selector_key {
     __u8 pad[3];
 };
 _Static_assert(sizeof(struct bulwark_selector_key) == 12, "bulwark_selector_key ABI");
+
 
 #define BULWARK_POLICY_PREFIX_SET 32
 #define BULWARK_POLICY_PREFIX_PROTO 40
@@ -94,6 +113,15 @@ struct bulwark_policy_key {
 };
 _Static_assert(sizeof(struct bulwark_policy_key) == 12, "bulwark_policy_key ABI");
 
+/* Key of bulwark_policy_exact: a set's key of one length, padded like the LPM data (port 0 below length 56). */
+struct bulwark_policy_exact_key {
+    __u32 set_id;
+    __u8 proto;
+    __u8 prefixlen; /* 32, 40 or 56 */
+    __u8 dport[2];  /* network order */
+};
+_Static_assert(sizeof(struct bulwark_policy_exact_key) == 8, "bulwark_policy_exact_key ABI");
+
 /* Flags folded over every entry that covers a key (LPM returns only the longest match, so userspace folds). */
 #define BULWARK_POLICY_ENFORCE_ALLOW 0x1 /* an enforced allow matches */
 #define BULWARK_POLICY_ENFORCE_DENY 0x2  /* an enforced deny matches */
@@ -101,10 +129,30 @@ _Static_assert(sizeof(struct bulwark_policy_key) == 12, "bulwark_policy_key ABI"
 #define BULWARK_POLICY_AUDIT_DENY 0x8    /* a deny of any mode matches (the audited question) */
 struct bulwark_policy_value {
     __u32 flags;
-    __u32 enforce_rule; /* rule deciding the enforced answer: lowest deny rule if ENFORCE_DENY, else lowest allow */
-    __u32 audit_rule;   /* rule deciding the audited answer, same choice over all modes */
+    __u32 enforce_rule;  /* rule deciding the enforced answer: lowest deny rule if ENFORCE_DENY, else lowest allow */
+    __u32 audit_rule;    /* rule deciding the audited answer, same choice over all modes */
+    __u16 enforce_slot;  /* counter slot of (enforce_rule, allow or deny), BULWARK_SLOT_NONE without one */
+    __u16 audit_slot;    /* counter slot of (audit_rule, audit) when AUDIT_DENY, BULWARK_SLOT_NONE without one */
 };
-_Static_assert(sizeof(struct bulwark_policy_value) == 12, "bulwark_policy_value ABI");
+_Static_assert(sizeof(struct bulwark_policy_value) == 16, "bulwark_policy_value ABI");
+
+/* One key of a small set, copied into the selector value (same fields as bulwark_policy_exact_key). */
+struct bulwark_inline_key {
+    __u8 proto;
+    __u8 prefixlen; /* 32, 40 or 56 */
+    __u8 dport[2];  /* network order */
+};
+_Static_assert(sizeof(struct bulwark_inline_key) == 4, "bulwark_inline_key ABI");
+
+#define BULWARK_SELECTOR_INLINE 4
+struct bulwark_selector_value {
+    __u32 set_id;
+    __u8 inline_count; /* 0: look the set's keys up; else keys[0..inline_count) are the whole set */
+    __u8 pad[3];
+    struct bulwark_inline_key keys[BULWARK_SELECTOR_INLINE];
+    struct bulwark_policy_value values[BULWARK_SELECTOR_INLINE];
+};
+_Static_assert(sizeof(struct bulwark_selector_value) == 88, "bulwark_selector_value ABI");
 
 /* Conntrack, oriented from the endpoint: both directions of one flow on one veth share a key. Keyed by endpoint,
  * so the two pods of a same-node connection each keep their own entry and decide independently. ICMP echo uses
@@ -128,7 +176,7 @@ struct bulwark_ct_value {
     __u32 rule;      /* rule that allowed the flow, counted for every packet of it */
     __u8 origin;     /* direction of the packet that opened the flow */
     __u8 tcp_flags;  /* BULWARK_CT_FIN_* seen */
-    __u16 pad;
+    __u16 slot;      /* counter slot of (rule, allow) */
 };
 _Static_assert(sizeof(struct bulwark_ct_value) == 16, "bulwark_ct_value ABI");
 
@@ -153,6 +201,26 @@ _Static_assert(sizeof(struct bulwark_frag_value) == 4, "bulwark_frag_value ABI")
 #define BULWARK_VERDICT_ALLOW 0
 #define BULWARK_VERDICT_DENY 1
 #define BULWARK_VERDICT_AUDIT 2
+
+/* Per-rule counters. Rule ids are 32-bit hashes, so userspace gives each (rule, verdict) pair that a policy value
+ * can count a dense slot (bulwark_rule_slots says which pair a slot counts) and values carry slots: counting is then
+ * an index into a per-CPU array, which the verifier inlines, instead of a hash lookup. Slots are never reused (a
+ * conntrack entry may still count into its rule's slot after the rule is gone); pairs past BULWARK_RULE_SLOTS get
+ * BULWARK_SLOT_NONE and are counted in the bulwark_counters hash, keyed by rule and verdict. */
+#define BULWARK_RULE_SLOTS 16384
+#define BULWARK_SLOT_NONE 0xffff
+#define BULWARK_SLOT_DEFAULT_ALLOW 0 /* rule 0 (the default verdict), one slot per verdict */
+#define BULWARK_SLOT_DEFAULT_DENY 1
+#define BULWARK_SLOT_DEFAULT_AUDIT 2
+#define BULWARK_SLOTS_RESERVED 3
+
+struct bulwark_rule_slot {
+    __u32 rule;
+    __u8 verdict;
+    __u8 used;
+    __u16 pad;
+};
+_Static_assert(sizeof(struct bulwark_rule_slot) == 8, "bulwark_rule_slot ABI");
 
 struct bulwark_counter_key {
     __u32 rule;

@@ -3,7 +3,10 @@
  *
  * Lifetimes: TCP 6 h after the last packet (10 s once both sides sent FIN), other protocols 60 s. A RST passes and
  * deletes the entry. A TCP SYN without ACK is always judged by policy (a new connection reusing a tuple must not
- * inherit the old one's verdict). Entries past their lifetime count as missing; the LRU evicts them under pressure. */
+ * inherit the old one's verdict). Entries past their lifetime count as missing; the LRU evicts them under pressure.
+ * Times are CLOCK_MONOTONIC at tick resolution (bpf_ktime_get_coarse_ns: no clock read, a few ms coarse against
+ * lifetimes of seconds); a flow's last_seen_ns is refreshed at most once a second, so established packets rarely
+ * write the entry (no cache line bouncing between the CPUs of a flow's two directions). */
 #ifndef BULWARK_CONNTRACK_H
 #define BULWARK_CONNTRACK_H
 
@@ -56,18 +59,20 @@ static __always_inline __u64 ct_lifetime(const struct bulwark_ct_value *v, __u8 
     return CT_LIFETIME_TCP;
 }
 
-/* Returns 1 when the packet belongs to a live flow (updating the flow's state; `rule` gets the rule that allowed
- * it), 0 when policy must decide. */
-static __always_inline int ct_lookup(const struct bulwark_ct_key *key, __u8 dir, const struct flow *f, __u32 *rule) {
+/* Returns 1 when the packet belongs to a live flow (updating the flow's state; `rule` and `slot` get the rule that
+ * allowed it and its counter slot), 0 when policy must decide. */
+static __always_inline int ct_lookup(const struct bulwark_ct_key *key, __u8 dir, const struct flow *f, __u32 *rule,
+                                     __u16 *slot) {
     if (f->proto == IPPROTO_TCP && (f->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
         return 0;
     struct bulwark_ct_value *v = bpf_map_lookup_elem(&bulwark_conntrack, key);
     if (!v)
         return 0;
-    __u64 now = bpf_ktime_get_ns();
-    if (now - v->last_seen_ns > ct_lifetime(v, f->proto))
+    __u64 now = bpf_ktime_get_coarse_ns();
+    if (now > v->last_seen_ns && now - v->last_seen_ns > ct_lifetime(v, f->proto))
         return 0;
     *rule = v->rule;
+    *slot = v->slot;
     if (f->proto == IPPROTO_TCP) {
         if (f->tcp_flags & TCP_FLAG_RST) {
             bpf_map_delete_elem(&bulwark_conntrack, key); /* the RST itself passes */
@@ -76,18 +81,20 @@ static __always_inline int ct_lookup(const struct bulwark_ct_key *key, __u8 dir,
         if (f->tcp_flags & TCP_FLAG_FIN)
             v->tcp_flags |= dir == BULWARK_DIR_INGRESS ? BULWARK_CT_FIN_INGRESS : BULWARK_CT_FIN_EGRESS;
     }
-    if (now - v->last_seen_ns > NS_PER_SEC)
+    if (now > v->last_seen_ns + NS_PER_SEC)
         v->last_seen_ns = now;
     return 1;
 }
 
-static __always_inline void ct_create(const struct bulwark_ct_key *key, __u8 dir, __u32 rule, const struct flow *f) {
+static __always_inline void ct_create(const struct bulwark_ct_key *key, __u8 dir, __u32 rule, __u16 slot,
+                                      const struct flow *f) {
     if (f->proto == IPPROTO_TCP && (f->tcp_flags & TCP_FLAG_RST))
         return;
     struct bulwark_ct_value v = {
-        .last_seen_ns = bpf_ktime_get_ns(),
+        .last_seen_ns = bpf_ktime_get_coarse_ns(),
         .rule = rule,
         .origin = dir,
+        .slot = slot,
     };
     bpf_map_update_elem(&bulwark_conntrack, key, &v, BPF_ANY);
 }

@@ -1,4 +1,5 @@
-/* Counters (per rule and verdict, per CPU), global statistics, and deny/audit events on the ring buffer. */
+/* Counters (per rule and verdict, per CPU; see BULWARK_RULE_SLOTS), global statistics, and deny/audit events on the
+ * ring buffer. */
 #ifndef BULWARK_EVENTS_H
 #define BULWARK_EVENTS_H
 
@@ -8,7 +9,17 @@ static __always_inline void stat_inc(__u32 index) {
         *v += 1;
 }
 
-static __always_inline void count(__u32 rule, __u32 verdict, __u32 bytes) {
+/* Counts a packet for (rule, verdict): in its slot when it has one (an inlined array index), else in the hash. */
+static __always_inline void count(__u32 rule, __u16 slot, __u32 verdict, __u32 bytes) {
+    if (slot < BULWARK_RULE_SLOTS) {
+        __u32 index = slot;
+        struct bulwark_counter_value *c = bpf_map_lookup_elem(&bulwark_slot_counters, &index);
+        if (c) {
+            c->packets += 1;
+            c->bytes += bytes;
+        }
+        return;
+    }
     struct bulwark_counter_key key = {.rule = rule, .verdict = verdict};
     struct bulwark_counter_value *v = bpf_map_lookup_elem(&bulwark_counters, &key);
     if (v) {

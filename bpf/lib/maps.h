@@ -25,7 +25,7 @@ struct {
     __uint(max_entries, 524288);
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, struct bulwark_selector_key);
-    __type(value, __u32);
+    __type(value, struct bulwark_selector_value);
     __uint(pinning, LIBBPF_PIN_BY_NAME);
 } bulwark_selectors SEC(".maps");
 
@@ -37,6 +37,15 @@ struct {
     __type(value, struct bulwark_policy_value);
     __uint(pinning, LIBBPF_PIN_BY_NAME);
 } bulwark_policy SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 524288);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct bulwark_policy_exact_key);
+    __type(value, struct bulwark_policy_value);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_policy_exact SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -53,6 +62,22 @@ struct {
     __type(value, struct bulwark_frag_value);
     __uint(pinning, LIBBPF_PIN_BY_NAME);
 } bulwark_fragments SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, BULWARK_RULE_SLOTS);
+    __type(key, __u32);
+    __type(value, struct bulwark_counter_value);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_slot_counters SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, BULWARK_RULE_SLOTS);
+    __type(key, __u32);
+    __type(value, struct bulwark_rule_slot);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_rule_slots SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_HASH);

@@ -1,4 +1,6 @@
-/* Policy verdicts: ipcache lookup for the remote identity, then two LPM lookups (exact identity, identity 0).
+/* Policy verdicts: ipcache lookup for the remote identity, then the policy of the exact identity and, when the
+ * endpoint has wildcard entries, of identity 0: a selector lookup each, then the set's keys (copied into the selector
+ * value for small sets, else in the hash or the LPM trie).
  * The semantics are DataplaneModel.PolicyEntry's: deny beats allow, separately for the enforced answer and the
  * audited answer; an audited drop that enforcement lets through is reported as an audit event. */
 #ifndef BULWARK_POLICY_H
@@ -7,8 +9,10 @@
 struct verdict {
     __u8 drop;  /* enforced answer */
     __u8 audit; /* passes, but the audited answer says drop */
+    __u16 slot; /* counter slot of (rule, allow or deny) */
     __u32 rule; /* rule of the enforced answer (0 = default deny) */
     __u32 audit_rule;
+    __u16 audit_slot; /* counter slot of (audit_rule, audit) */
 };
 
 static __always_inline __u32 remote_identity(const struct flow *f, const __u8 *addr) {
@@ -21,63 +25,129 @@ static __always_inline __u32 remote_identity(const struct flow *f, const __u8 *a
     return v ? v->identity : BULWARK_IDENTITY_WORLD;
 }
 
-static __always_inline struct bulwark_policy_value *policy_lookup(
-    const struct bulwark_endpoint *ep, __u8 dir, __u32 identity, const struct flow *f) {
-    struct bulwark_selector_key selector = {
-        .endpoint = ep->endpoint_id,
-        .identity = identity,
-        .dir_epoch = dir | (ep->policy_epoch << 1),
-    };
-    __u32 *set = bpf_map_lookup_elem(&bulwark_selectors, &selector);
-    if (!set)
-        return (void *)0;
-    __be16 dport = f->icmp_echo ? 0 : f->dport;
-    struct bulwark_policy_key key = {
-        .prefixlen = BULWARK_POLICY_PREFIX_FULL,
-        .set_id = *set,
-        .proto = f->proto,
-    };
-    __builtin_memcpy(key.dport, &dport, 2);
-    return bpf_map_lookup_elem(&bulwark_policy, &key);
+static __always_inline int has_ports(__u8 proto) {
+    return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
 }
 
-/* Picks the rule behind `flag` from the exact-identity value first, then the any-identity value. */
-static __always_inline __u32 rule_for(const struct bulwark_policy_value *exact, const struct bulwark_policy_value *any,
-                                      __u32 flag, int audited) {
-    if (exact && (exact->flags & flag))
-        return audited ? exact->audit_rule : exact->enforce_rule;
-    if (any && (any->flags & flag))
-        return audited ? any->audit_rule : any->enforce_rule;
+/* The folded value of the longest key of `set` covering (proto, dport) (see BULWARK_SET_* in the ABI header). */
+static __always_inline struct bulwark_policy_value *set_lookup(__u32 set, __u8 proto, __be16 dport) {
+    if (set & BULWARK_SET_RANGES) {
+        struct bulwark_policy_key key = {.prefixlen = BULWARK_POLICY_PREFIX_FULL, .set_id = set, .proto = proto};
+        __builtin_memcpy(key.dport, &dport, 2);
+        return bpf_map_lookup_elem(&bulwark_policy, &key);
+    }
+    struct bulwark_policy_exact_key key = {.set_id = set, .proto = proto};
+    struct bulwark_policy_value *v;
+    /* Only TCP, UDP and SCTP entries have single-port keys. */
+    if ((set & BULWARK_SET_PORTS) && has_ports(proto)) {
+        key.prefixlen = BULWARK_POLICY_PREFIX_FULL;
+        __builtin_memcpy(key.dport, &dport, 2);
+        v = bpf_map_lookup_elem(&bulwark_policy_exact, &key);
+        if (v)
+            return v;
+        key.dport[0] = key.dport[1] = 0;
+    }
+    if (set & BULWARK_SET_PROTO) {
+        key.prefixlen = BULWARK_POLICY_PREFIX_PROTO;
+        v = bpf_map_lookup_elem(&bulwark_policy_exact, &key);
+        if (v)
+            return v;
+    }
+    if (!(set & BULWARK_SET_ANY))
+        return (void *)0;
+    key.proto = 0;
+    key.prefixlen = BULWARK_POLICY_PREFIX_SET;
+    return bpf_map_lookup_elem(&bulwark_policy_exact, &key);
+}
+
+/* The same answer from a small set's keys copied into the selector value, without a further lookup: a set without
+ * ranges has at most one key per length covering a packet, and the longest carries the folded answer. */
+static __always_inline void inline_lookup(const struct bulwark_selector_value *sel, __u8 proto, __be16 dport,
+                                          struct bulwark_policy_value *out) {
+    __u8 best_len = 0;
+#pragma unroll
+    for (int i = 0; i < BULWARK_SELECTOR_INLINE; i++) {
+        if (i >= sel->inline_count)
+            break;
+        const struct bulwark_inline_key *k = &sel->keys[i];
+        __be16 port;
+        __builtin_memcpy(&port, k->dport, 2);
+        int covers = k->prefixlen == BULWARK_POLICY_PREFIX_SET ||
+                     (k->proto == proto &&
+                      (k->prefixlen == BULWARK_POLICY_PREFIX_PROTO ||
+                       (k->prefixlen == BULWARK_POLICY_PREFIX_FULL && port == dport)));
+        if (covers && k->prefixlen > best_len) {
+            *out = sel->values[i];
+            best_len = k->prefixlen;
+        }
+    }
+}
+
+/* Copies the policy value covering (proto, dport) for one remote identity into `out` (left as is when none does).
+ * A global function, so the verifier checks it once rather than on every path through the program: the value
+ * comes from one of three maps, and the inline scan branches per key, which multiplied the verifier's states. */
+__attribute__((noinline)) int bulwark_policy_lookup(__u32 endpoint, __u32 identity, __u32 dir_epoch,
+                                                    __u32 proto_port, struct bulwark_policy_value *out) {
+    if (!out)
+        return 0;
+    struct bulwark_selector_key selector = {.endpoint = endpoint, .identity = identity, .dir_epoch = dir_epoch};
+    __u8 proto = proto_port >> 16;
+    __be16 dport = proto_port & 0xffff;
+    struct bulwark_selector_value *sel = bpf_map_lookup_elem(&bulwark_selectors, &selector);
+    if (!sel)
+        return 0;
+    if (sel->inline_count) {
+        inline_lookup(sel, proto, dport, out);
+        return 0;
+    }
+    struct bulwark_policy_value *v = set_lookup(sel->set_id, proto, dport);
+    if (v)
+        *out = *v;
     return 0;
+}
+
+static __always_inline void policy_lookup(const struct bulwark_endpoint *ep, __u8 dir, __u32 identity,
+                                          const struct flow *f, struct bulwark_policy_value *out) {
+    /* ICMP echo ids are ports for conntrack only. */
+    __be16 dport = f->icmp_echo ? 0 : f->dport;
+    bulwark_policy_lookup(ep->endpoint_id, identity, dir | (ep->policy_epoch << 1), (__u32)f->proto << 16 | dport,
+                          out);
 }
 
 static __always_inline void decide(const struct bulwark_endpoint *ep, __u8 dir, __u8 isolation, __u32 identity,
                                    const struct flow *f, struct verdict *out) {
-    struct bulwark_policy_value *exact = policy_lookup(ep, dir, identity, f);
+    struct bulwark_policy_value exact = {}, any = {};
+    policy_lookup(ep, dir, identity, f, &exact);
     __u8 wildcard = dir == BULWARK_DIR_INGRESS ? BULWARK_ENDPOINT_WILDCARD_INGRESS : BULWARK_ENDPOINT_WILDCARD_EGRESS;
-    struct bulwark_policy_value *any =
-        (ep->flags & wildcard) ? policy_lookup(ep, dir, BULWARK_IDENTITY_ANY, f) : (void *)0;
-    __u32 flags = (exact ? exact->flags : 0) | (any ? any->flags : 0);
+    if (ep->flags & wildcard)
+        policy_lookup(ep, dir, BULWARK_IDENTITY_ANY, f, &any);
+    __u32 flags = exact.flags | any.flags;
     /* The node itself (kubelet probes) may reach its pods unless a rule explicitly denies it. */
     int host_exempt = dir == BULWARK_DIR_INGRESS && identity == BULWARK_IDENTITY_HOST;
 
-    if (flags & BULWARK_POLICY_ENFORCE_DENY) {
-        out->drop = 1;
-        out->rule = rule_for(exact, any, BULWARK_POLICY_ENFORCE_DENY, 0);
-    } else if (flags & BULWARK_POLICY_ENFORCE_ALLOW) {
-        out->rule = rule_for(exact, any, BULWARK_POLICY_ENFORCE_ALLOW, 0);
+    /* Each answer's rule comes from the exact-identity value when it has the deciding flag, else from identity 0. */
+    if (flags & (BULWARK_POLICY_ENFORCE_DENY | BULWARK_POLICY_ENFORCE_ALLOW)) {
+        __u32 flag = flags & BULWARK_POLICY_ENFORCE_DENY ? BULWARK_POLICY_ENFORCE_DENY : BULWARK_POLICY_ENFORCE_ALLOW;
+        const struct bulwark_policy_value *by = exact.flags & flag ? &exact : &any;
+        out->drop = flag == BULWARK_POLICY_ENFORCE_DENY;
+        out->rule = by->enforce_rule;
+        out->slot = by->enforce_slot;
     } else {
         out->drop = isolation == BULWARK_ISOLATION_ENFORCE && !host_exempt;
         out->rule = 0;
+        out->slot = out->drop ? BULWARK_SLOT_DEFAULT_DENY : BULWARK_SLOT_DEFAULT_ALLOW;
     }
     if (out->drop)
         return;
     if (flags & BULWARK_POLICY_AUDIT_DENY) {
+        const struct bulwark_policy_value *by = exact.flags & BULWARK_POLICY_AUDIT_DENY ? &exact : &any;
         out->audit = 1;
-        out->audit_rule = rule_for(exact, any, BULWARK_POLICY_AUDIT_DENY, 1);
+        out->audit_rule = by->audit_rule;
+        out->audit_slot = by->audit_slot;
     } else if (!(flags & BULWARK_POLICY_AUDIT_ALLOW) && !host_exempt) {
         out->audit = 1; /* isolation >= audit here, else decide() is not called */
         out->audit_rule = 0;
+        out->audit_slot = BULWARK_SLOT_DEFAULT_AUDIT;
     }
 }
 
