@@ -50,8 +50,8 @@ public final class Datapath: @unchecked Sendable {
     /// Loads the embedded programs, reusing (or creating) the maps pinned under `pinRoot`, and pins the programs.
     ///
     /// - Parameter pinRoot: a directory on a BPF file system; created when missing. Tests use a unique one each.
-    /// - Throws: `DatapathError.notOnBPFFileSystem` when `pinRoot` cannot hold pins; `.system` when loading fails
-    ///   (for example a pinned map with an incompatible definition left by another version).
+    /// - Throws: `DatapathError.notOnBPFFileSystem` when `pinRoot` cannot hold pins; `.incompatiblePins` when maps
+    ///   pinned there by another datapath version cannot be reused; `.system` when loading fails otherwise.
     public init(pinRoot: String = Datapath.defaultPinRoot) throws {
         try Self.prepare(pinRoot: pinRoot)
         bulwark_libbpf_install_logger()
@@ -66,6 +66,8 @@ public final class Datapath: @unchecked Sendable {
         let loaded = bpf_object__load(object)
         if loaded < 0 {
             bpf_object__close(object)
+            // libbpf refuses to reuse a pinned map whose definition differs (EINVAL): the pins are another version's.
+            if loaded == -EINVAL, Self.holdsPins(pinRoot) { throw DatapathError.incompatiblePins(path: pinRoot) }
             try check(loaded, "load BPF object (pin root \(pinRoot))")
         }
         self.object = object
@@ -124,6 +126,11 @@ public final class Datapath: @unchecked Sendable {
             throw DatapathError.notOnBPFFileSystem(path: pinRoot)
         }
         guard isBPFFileSystem(pinRoot) else { throw DatapathError.notOnBPFFileSystem(path: pinRoot) }
+    }
+
+    private static func holdsPins(_ pinRoot: String) -> Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: pinRoot)) ?? []
+        return names.contains { $0.hasPrefix("bulwark_") }
     }
 
     private static func isBPFFileSystem(_ path: String) -> Bool {

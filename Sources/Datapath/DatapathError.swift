@@ -12,6 +12,8 @@ public enum DatapathError: Error, Equatable, CustomStringConvertible {
     case invalidDesiredState(String)
     /// The embedded object lacks a program or map the Swift side expects (build mismatch).
     case missingObject(kind: String, name: String)
+    /// Maps pinned under `path` have a layout this version cannot reuse (left by another datapath ABI version).
+    case incompatiblePins(path: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,10 @@ public enum DatapathError: Error, Equatable, CustomStringConvertible {
             return "invalid desired state: \(reason)"
         case .missingObject(let kind, let name):
             return "BPF object has no \(kind) named \(name)"
+        case .incompatiblePins(let path):
+            return "the maps pinned under \(path) were made by a Bulwark version with another datapath layout and"
+                + " cannot be reused; remove them with `bulwark cleanup --bpf-root \(path)` (or the cleanup"
+                + " DaemonSet), which stops enforcement until the agent starts again"
         }
     }
 }

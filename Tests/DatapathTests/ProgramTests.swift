@@ -1,4 +1,5 @@
 import DataplaneModel
+import Foundation
 import Testing
 
 @testable import Datapath
@@ -166,5 +167,28 @@ struct ProgramMemoTests {
         #expect(try f.datapath.testRun(.toContainer, packet: to81).passed)
         let to80 = PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 7, dport: 80)
         #expect(try f.datapath.testRun(.toContainer, packet: to80).dropped)
+    }
+}
+
+/// Pins left by a datapath with another map layout are reported as such, with the way out, not as a bare errno.
+@Suite(.enabled(if: isRoot, "needs root for BPF"))
+struct IncompatiblePinsTests {
+    @Test func aPinnedMapOfAnotherLayoutIsReportedWithTheCleanupCommand() throws {
+        try Datapath.mountBPFFileSystem()
+        let root = "/sys/fs/bpf/bulwark-test-\(getpid())-incompatible"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? Datapath.removePins(at: root) }
+        // The selector map as an older version defined it: a 4-byte value where this version has a struct.
+        let bpftool = Process()
+        bpftool.executableURL = URL(fileURLWithPath: "/usr/sbin/bpftool")
+        bpftool.arguments = [
+            "map", "create", root + "/bulwark_selectors", "type", "hash", "key", "12", "value", "4", "entries", "16",
+            "name", "bulwark_selectors", "flags", "1",
+        ]
+        try bpftool.run()
+        bpftool.waitUntilExit()
+        try #require(bpftool.terminationStatus == 0)
+        #expect(throws: DatapathError.incompatiblePins(path: root)) { try Datapath(pinRoot: root) }
+        #expect(DatapathError.incompatiblePins(path: root).description.contains("bulwark cleanup --bpf-root \(root)"))
     }
 }
