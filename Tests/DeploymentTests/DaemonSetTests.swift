@@ -131,10 +131,10 @@ struct DaemonSetTests {
         #expect(strategy?["rollingUpdate"]?["maxSurge"]?.intValue == 0)
     }
 
-    @Test("resources request the goal footprint and limit memory above it, without a CPU limit")
+    @Test("resources request the measured footprint and limit memory above it, without a CPU limit")
     func resourcesFollowTheFootprint() throws {
         let resources = try #require(agent["resources"])
-        #expect(resources["requests"]?["memory"]?.stringValue == "64Mi")
+        #expect(resources["requests"]?["memory"]?.stringValue == "72Mi")
         #expect(resources["requests"]?["cpu"]?.stringValue == "50m")
         #expect(resources["limits"]?["memory"]?.stringValue == "256Mi")
         #expect(resources["limits"]?["cpu"] == nil)
