@@ -78,7 +78,8 @@ def main(bulwark, repo):
         kubeconfig = write_kubeconfig(work, base)
         agent_port = 19808
         started = time.monotonic()
-        # BENCH_AGENT_WRAPPER: a command prefix for profiling, e.g. "valgrind --tool=massif --massif-out-file=m.out".
+        # BENCH_AGENT_WRAPPER: a command prefix for profiling, e.g. "heaptrack -o /tmp/agent" (Debian package heaptrack;
+        # valgrind cannot run the agent) with a dynamically linked build.
         wrapper = os.environ.get("BENCH_AGENT_WRAPPER", "").split()
         agent = subprocess.Popen(wrapper + [bulwark, "agent", "--kubeconfig", kubeconfig, "--node-name", "node-0",
                                   "--bpf-root", f"/sys/fs/bpf/bulwark-bench-{os.getpid()}", "--state-dir",
