@@ -157,27 +157,41 @@ public struct Reflector<T: KubeResource>: AsyncSequence, Sendable {
     public typealias Element = StoreChange<T>
     public let watcher: Watcher<T>
     public let store: Store<T>
+    let transform: @Sendable (T) -> T
 
-    public init(watcher: Watcher<T>, store: Store<T>) {
+    /// - Parameter transform: applied to every object before it is cached (client-go's `SetTransform`): drops
+    ///   fields the consumer never reads, so the cache does not hold them for every object of the cluster.
+    public init(watcher: Watcher<T>, store: Store<T>, transform: @escaping @Sendable (T) -> T = { $0 }) {
         self.watcher = watcher
         self.store = store
+        self.transform = transform
     }
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(events: watcher.makeAsyncIterator(), store: store)
+        Iterator(events: watcher.makeAsyncIterator(), store: store, transform: transform)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
         var events: Watcher<T>.Iterator
         let store: Store<T>
+        let transform: @Sendable (T) -> T
         var pending: ArraySlice<StoreChange<T>> = []
 
         public mutating func next() async -> StoreChange<T>? {
             while pending.isEmpty {
                 guard let event = await events.next() else { return nil }
-                pending = store.apply(event)[...]
+                pending = store.apply(transformed(event))[...]
             }
             return pending.popFirst()
+        }
+
+        private func transformed(_ event: WatcherEvent<T>) -> WatcherEvent<T> {
+            switch event {
+            case .initObject(let object): .initObject(transform(object))
+            case .applied(let object): .applied(transform(object))
+            case .deleted(let object): .deleted(transform(object))
+            case .initStart, .initDone: event
+            }
         }
     }
 }

@@ -45,11 +45,13 @@ import KubeModel
 
 /// Runs a reflector for `T` in the background and logs its changes.
 func startReflector<T: KubeResource>(
-    _ api: Api<T>, store: Store<T>, config: WatcherConfig = WatcherConfig(backoff: quickBackoff)
+    _ api: Api<T>, store: Store<T>, config: WatcherConfig = WatcherConfig(backoff: quickBackoff),
+    transform: @escaping @Sendable (T) -> T = { $0 }
 ) -> (Task<Void, Never>, ChangeLog<T>) {
     let log = ChangeLog<T>()
     let task = Task {
-        for await change in Reflector(watcher: Watcher(api: api, config: config), store: store) {
+        let watcher = Watcher(api: api, config: config)
+        for await change in Reflector(watcher: watcher, store: store, transform: transform) {
             log.append(change)
         }
     }

@@ -33,6 +33,24 @@ import Testing
         #expect(pages.count == 2)
     }
 
+    @Test func theTransformShapesEveryCachedObjectFromTheListAndTheWatch() async throws {
+        let server = try TestAPIServer.start()
+        defer { server.close() }
+        let maps = server.client().api(TestConfigMap.self)
+        _ = try await maps.create(TestConfigMap(name: "listed", data: ["keep": "1", "drop": "2"]))
+        let store = Store<TestConfigMap>()
+        let (task, log) = startReflector(maps, store: store) { map in
+            var map = map
+            map.data = map.data?.filter { $0.key == "keep" }
+            return map
+        }
+        defer { task.cancel() }
+        #expect(await log.wait { $0.contains("ready") })
+        _ = try await maps.create(TestConfigMap(name: "watched", data: ["keep": "3", "drop": "4"]))
+        #expect(await log.wait { $0.contains("applied watched") })
+        #expect(store.list().sorted { $0.metadata.name < $1.metadata.name }.map(\.data) == [["keep": "1"], ["keep": "3"]])
+    }
+
     @Test func goneMidStreamRelistsAndReportsObjectsDeletedDuringTheGap() async throws {
         let server = try TestAPIServer.start()
         defer { server.close() }

@@ -51,7 +51,7 @@ public final class Informers: Sendable {
     ) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await self.reflect(self.pods, listed: listed) { change in
+                await self.reflect(self.pods, transform: Self.strip, listed: listed) { change in
                     switch change {
                     case .applied(let pod): await deliver(.podApplied(pod))
                     case .deleted(let pod): await deliver(.podDeleted(pod.key))
@@ -106,12 +106,25 @@ public final class Informers: Sendable {
         case deleted(T)
     }
 
+    /// What the pod cache keeps of a pod: the agent reads labels, addresses, node, phase, ports and its own
+    /// interface annotation; other annotations (often kilobytes, e.g. `kubectl.kubernetes.io/last-applied-
+    /// configuration`), the uid and the creation time would only cost memory on every node for every pod.
+    static let strip: @Sendable (Pod) -> Pod = { pod in
+        var pod = pod
+        pod.metadata.uid = nil
+        pod.metadata.creationTimestamp = nil
+        let interface = pod.metadata.annotations?[interfaceAnnotation]
+        pod.metadata.annotations = interface.map { [interfaceAnnotation: $0] }
+        return pod
+    }
+
     private func reflect<T: KubeResource>(
-        _ store: Store<T>, listed: @Sendable (String, Bool) async -> Void, handle: (ObjectChange<T>) async -> Void
+        _ store: Store<T>, transform: @escaping @Sendable (T) -> T = { $0 },
+        listed: @Sendable (String, Bool) async -> Void, handle: (ObjectChange<T>) async -> Void
     ) async {
         let watcher = Watcher(api: client.api(T.self, namespace: nil), logger: logger)
         var lists = 0
-        for await change in Reflector(watcher: watcher, store: store) {
+        for await change in Reflector(watcher: watcher, store: store, transform: transform) {
             switch change {
             case .applied(let object): await handle(.applied(object))
             case .deleted(let object): await handle(.deleted(object))
