@@ -237,6 +237,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
+        # This server closes the connection when a watch ends; saying so keeps the client from reusing it for its
+        # next request, which could otherwise race the close and wait for an answer that never comes.
+        self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
         matches = lambda o: o is not None and (ns is None or o["metadata"].get("namespace") == ns) \
