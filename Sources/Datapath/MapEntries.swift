@@ -32,12 +32,6 @@ struct SelectorKey: Hashable, CustomStringConvertible {
         return key
     }
 
-    func withEpoch(_ epoch: UInt8) -> SelectorKey {
-        var copy = self
-        copy.epoch = epoch
-        return copy
-    }
-
     var description: String { "endpoint \(endpoint) \(direction) epoch \(epoch) identity \(identity)" }
 }
 
