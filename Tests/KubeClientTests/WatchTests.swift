@@ -49,7 +49,16 @@ func describe<T>(_ event: WatchEvent<T>) -> String {
             .makeAsyncIterator()
         _ = try await maps.create(TestConfigMap(name: "first"))
         #expect(try await nextEvents(&iterator, 1).map(describe) == ["added first"])
-        try await Task.sleep(for: .milliseconds(2500))  // the server ends the 1 s watch request at least twice
+        // Wait (event-driven, not a fixed sleep: reconnects are slow on a loaded machine) until the server has ended
+        // the 1 s watch request at least twice and the client has come back each time.
+        func watchRequests() throws -> [[String: Any]] {
+            let requests = try server.command("requests")["requests"] as? [[String: Any]] ?? []
+            return requests.filter { ($0["query"] as? [String: String])?["watch"] == "true" }
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try watchRequests().count < 3 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
         _ = try await maps.create(TestConfigMap(name: "second"))
         var seen: [String] = []
         while let event = try await iterator.next() {
@@ -58,8 +67,7 @@ func describe<T>(_ event: WatchEvent<T>) -> String {
             break
         }
         #expect(seen == ["added second"])
-        let requests = try server.command("requests")["requests"] as? [[String: Any]] ?? []
-        let watches = requests.filter { ($0["query"] as? [String: String])?["watch"] == "true" }
+        let watches = try watchRequests()
         #expect(watches.count >= 3, "the stream reconnected after each server close")
         let versions = watches.compactMap { ($0["query"] as? [String: String])?["resourceVersion"] }
         #expect(versions.first == list.resourceVersion)
