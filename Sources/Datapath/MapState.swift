@@ -70,24 +70,46 @@ struct MapState: Equatable {
 
     /// Policy-key level differences between two generations (what `ProgramReport.policy` counts).
     func countChanges(from old: Generation, to new: Generation, into changes: inout ProgramReport.Changes) {
-        for direction in Direction.allCases {
-            var before: [UInt32: UInt32] = [:]
-            for selection in old[direction] { before[selection.identity] = selection.set }
-            for selection in new[direction] {
-                let previous = before.removeValue(forKey: selection.identity)
-                guard previous != selection.set else { continue }
-                let newSet = sets[selection.set] ?? [:]
-                let oldSet = previous.flatMap { sets[$0] } ?? [:]
-                for (key, value) in newSet {
-                    if let oldValue = oldSet[key] {
-                        if oldValue != value { changes.updated += 1 }
-                    } else {
-                        changes.added += 1
-                    }
+        Generation.forEachDifference(old, new) { _, _, oldID, newID in
+            let oldSet = oldID.flatMap { sets[$0] } ?? [:]
+            let newSet = newID.flatMap { sets[$0] } ?? [:]
+            for (key, value) in newSet {
+                if let oldValue = oldSet[key] {
+                    if oldValue != value { changes.updated += 1 }
+                } else {
+                    changes.added += 1
                 }
-                changes.removed += oldSet.keys.count { newSet[$0] == nil }
             }
-            changes.removed += before.values.reduce(0) { $0 + (sets[$1]?.count ?? 0) }
+            changes.removed += oldSet.keys.count { newSet[$0] == nil }
+        }
+    }
+}
+
+extension Generation {
+    /// Calls `body` for every selector whose set differs between `old` and `new` (nil where a generation has no
+    /// selector for that identity), walking the sorted lists side by side.
+    static func forEachDifference(
+        _ old: Generation, _ new: Generation,
+        _ body: (_ direction: Direction, _ identity: UInt32, _ old: UInt32?, _ new: UInt32?) -> Void
+    ) {
+        for direction in Direction.allCases {
+            let before = old[direction]
+            let after = new[direction]
+            var i = 0
+            var j = 0
+            while i < before.count || j < after.count {
+                if j == after.count || (i < before.count && before[i].identity < after[j].identity) {
+                    body(direction, before[i].identity, before[i].set, nil)
+                    i += 1
+                } else if i == before.count || after[j].identity < before[i].identity {
+                    body(direction, after[j].identity, nil, after[j].set)
+                    j += 1
+                } else {
+                    if before[i].set != after[j].set { body(direction, after[j].identity, before[i].set, after[j].set) }
+                    i += 1
+                    j += 1
+                }
+            }
         }
     }
 }

@@ -219,27 +219,13 @@ struct ProgramPlan {
         var writes: [(key: SelectorKey, set: UInt32)] = []
         var added = 0
         var deletions: [SelectorKey] = []
-        for direction in Direction.allCases {
-            func key(_ identity: UInt32) -> SelectorKey {
-                SelectorKey(endpoint: endpoint, identity: identity, direction: direction, epoch: epoch)
-            }
-            let old = current[direction]
-            let new = target[direction]
-            var i = 0
-            var j = 0
-            while i < old.count || j < new.count {
-                if j == new.count || (i < old.count && old[i].identity < new[j].identity) {
-                    deletions.append(key(old[i].identity))
-                    i += 1
-                } else if i == old.count || new[j].identity < old[i].identity {
-                    writes.append((key(new[j].identity), new[j].set))
-                    added += 1
-                    j += 1
-                } else {
-                    if old[i].set != new[j].set { writes.append((key(new[j].identity), new[j].set)) }
-                    i += 1
-                    j += 1
-                }
+        Generation.forEachDifference(current, target) { direction, identity, old, new in
+            let key = SelectorKey(endpoint: endpoint, identity: identity, direction: direction, epoch: epoch)
+            if let new {
+                writes.append((key, new))
+                if old == nil { added += 1 }
+            } else {
+                deletions.append(key)
             }
         }
         return (writes, added, deletions)
