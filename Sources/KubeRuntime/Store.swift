@@ -18,13 +18,20 @@ public enum StoreChange<T: KubeResource>: Sendable {
 /// diffs old against new content, so objects deleted while the watch was broken are reported deleted.
 ///
 /// Memory: the store keeps `T` as decoded, so a resource type that declares only the fields the agent uses keeps
-/// the cache small. Label lookups scan the namespace unless the label key is indexed (`indexedLabelKeys`).
+/// the cache small. Each object is boxed: a dictionary's buckets are a power of two up to twice the count, and
+/// empty buckets of an inline struct the size of a Pod would cost as much as a tenth of the agent's heap.
+/// Label lookups scan the namespace unless the label key is indexed (`indexedLabelKeys`).
 public final class Store<T: KubeResource>: Sendable {
+    private final class Cached: Sendable {
+        let object: T
+        init(_ object: T) { self.object = object }
+    }
+
     private struct State {
-        var objects: [ObjectKey: T] = [:]
+        var objects: [ObjectKey: Cached] = [:]
         var byNamespace: [String: Set<ObjectKey>] = [:]
         var byLabel: [String: [String: Set<ObjectKey>]] = [:]
-        var building: [ObjectKey: T]?
+        var building: [ObjectKey: Cached]?
         var ready = false
         var readyWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -55,7 +62,7 @@ public final class Store<T: KubeResource>: Sendable {
     }
 
     public func get(_ key: ObjectKey) -> T? {
-        state.withLock { $0.objects[key] }
+        state.withLock { $0.objects[key]?.object }
     }
 
     /// All objects, or those of one namespace, optionally filtered by equality on labels.
@@ -67,7 +74,7 @@ public final class Store<T: KubeResource>: Sendable {
                 let indexed = state.byLabel[key]?[value] ?? []
                 keys = keys.map { $0.intersection(indexed) } ?? indexed
             }
-            let candidates = keys.map { $0.compactMap { state.objects[$0] } } ?? Array(state.objects.values)
+            let candidates = keys.map { $0.compactMap { state.objects[$0]?.object } } ?? state.objects.values.map(\.object)
             guard !labels.isEmpty else { return candidates }
             return candidates.filter { object in
                 labels.allSatisfy { object.metadata.labels?[$0.key] == $0.value }
@@ -85,19 +92,19 @@ public final class Store<T: KubeResource>: Sendable {
                 return ([], [])
             case .initObject(let object):
                 if state.building == nil { state.building = [:] }
-                state.building?[object.key] = object
+                state.building?[object.key] = Cached(object)
                 return ([], [])
             case .initDone:
                 let fresh = state.building ?? [:]
                 state.building = nil
                 var changes: [StoreChange<T>] = []
                 for (key, old) in state.objects where fresh[key] == nil {
-                    changes.append(.deleted(old))
+                    changes.append(.deleted(old.object))
                 }
                 for (key, new) in fresh {
-                    let old = state.objects[key]
-                    if old == nil || old?.metadata.resourceVersion != new.metadata.resourceVersion {
-                        changes.append(.applied(new))
+                    let old = state.objects[key]?.object
+                    if old == nil || old?.metadata.resourceVersion != new.object.metadata.resourceVersion {
+                        changes.append(.applied(new.object))
                     }
                 }
                 state.objects = fresh
@@ -108,13 +115,13 @@ public final class Store<T: KubeResource>: Sendable {
                 state.readyWaiters = []
                 return (changes, waiters)
             case .applied(let object):
-                if let old = state.objects[object.key] { unindex(old, &state) }
-                state.objects[object.key] = object
+                if let old = state.objects[object.key] { unindex(old.object, &state) }
+                state.objects[object.key] = Cached(object)
                 index(object, &state)
                 return ([.applied(object)], [])
             case .deleted(let object):
                 guard let old = state.objects.removeValue(forKey: object.key) else { return ([], []) }
-                unindex(old, &state)
+                unindex(old.object, &state)
                 return ([.deleted(object)], [])
             }
         }
@@ -125,7 +132,7 @@ public final class Store<T: KubeResource>: Sendable {
     private func rebuildIndexes(_ state: inout State) {
         state.byNamespace = [:]
         state.byLabel = [:]
-        for object in state.objects.values { index(object, &state) }
+        for cached in state.objects.values { index(cached.object, &state) }
     }
 
     private func index(_ object: T, _ state: inout State) {
@@ -179,6 +186,9 @@ public struct Reflector<T: KubeResource>: AsyncSequence, Sendable {
 
         public mutating func next() async -> StoreChange<T>? {
             while pending.isEmpty {
+                // An emptied slice still holds its whole buffer: after an initial list that is one change per object
+                // of the cluster, kept until the next event (for a quiet kind, indefinitely). Let it go before waiting.
+                pending = []
                 guard let event = await events.next() else { return nil }
                 pending = store.apply(transformed(event))[...]
             }

@@ -12,6 +12,7 @@ POLICIES BulwarkPolicies, starts `bulwark agent` for node-0 (whose pods get real
 """
 import json
 import os
+import signal
 import ssl
 import statistics
 import subprocess
@@ -84,7 +85,8 @@ def main(bulwark, repo):
         agent = subprocess.Popen(wrapper + [bulwark, "agent", "--kubeconfig", kubeconfig, "--node-name", "node-0",
                                   "--bpf-root", f"/sys/fs/bpf/bulwark-bench-{os.getpid()}", "--state-dir",
                                   work + "/state", "--bind-address", f"127.0.0.1:{agent_port}",
-                                  "--log-level", os.environ.get("BENCH_LOG_LEVEL", "warning")], stderr=open(work + "/agent.log", "w"))
+                                  "--log-level", os.environ.get("BENCH_LOG_LEVEL", "warning")], stderr=open(work + "/agent.log", "w"),
+                                 start_new_session=True)
         while not ready(agent_port):
             if agent.poll() is not None:
                 raise SystemExit("agent exited")
@@ -122,6 +124,8 @@ def main(bulwark, repo):
                   if line.startswith(("VmRSS", "RssAnon", "RssFile"))}
         print(f"agent resident memory: {status['VmRSS'] / 1024:.1f} MiB (heap and other anonymous "
               f"{status['RssAnon'] / 1024:.1f} MiB, mapped files such as shared libraries {status['RssFile'] / 1024:.1f} MiB)")
+        for name, kib in largest_mappings(agent.pid, 6):
+            print(f"  {kib / 1024:5.1f} MiB  {name}")
         if os.environ.get("BENCH_LOG_LEVEL"):
             subprocess.run(["cp", work + "/agent.log", "/tmp/bench-agent-agent.log"])
     except SystemExit:
@@ -129,7 +133,7 @@ def main(bulwark, repo):
         raise
     finally:
         if agent is not None:
-            agent.terminate()
+            os.killpg(agent.pid, signal.SIGTERM)  # the group: a profiler wrapper's child is the agent itself
             agent.wait()
             subprocess.run([bulwark, "cleanup", "--bpf-root", f"/sys/fs/bpf/bulwark-bench-{os.getpid()}"],
                            stdout=subprocess.DEVNULL)
@@ -146,6 +150,18 @@ def policy(i, namespace, port):
                      "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": f"t{i % 10}"}},
                                             "podSelector": {"matchLabels": {"tier": f"tier-{i % 5}"}}}],
                                   "ports": [{"protocol": "TCP", "port": port}]}]}}
+
+
+def largest_mappings(pid, count):
+    """Resident KiB per mapped object (file path, or [heap]/[anon]), largest first: where the footprint lives."""
+    sizes, name = {}, None
+    for line in open(f"/proc/{pid}/smaps"):
+        fields = line.split()
+        if not fields[0].endswith(":"):
+            name = fields[5] if len(fields) > 5 else "[anon]"
+        elif fields[0] == "Rss:":
+            sizes[name] = sizes.get(name, 0) + int(fields[1])
+    return sorted(sizes.items(), key=lambda item: -item[1])[:count]
 
 
 def wait_for_generation(call, i, generation, timeout):
