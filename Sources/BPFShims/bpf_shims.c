@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/pkt_cls.h>
 #include <linux/magic.h>
 #include <sys/vfs.h>
@@ -81,6 +82,42 @@ int bulwark_prog_id(int prog_fd, __u32 *prog_id) {
     if (err)
         return err;
     *prog_id = info.id;
+    return 0;
+}
+
+int bulwark_pinned_map_id(const char *path, __u32 *map_id) {
+    int fd = bpf_obj_get(path);
+    if (fd < 0)
+        return -errno;
+    struct bpf_map_info info;
+    __u32 len = sizeof(info);
+    memset(&info, 0, sizeof(info));
+    int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+    close(fd);
+    if (err)
+        return err;
+    *map_id = info.id;
+    return 0;
+}
+
+int bulwark_prog_uses_map(__u32 prog_id, __u32 map_id) {
+    int fd = bpf_prog_get_fd_by_id(prog_id);
+    if (fd < 0)
+        return -errno;
+    __u32 ids[64];
+    struct bpf_prog_info info;
+    __u32 len = sizeof(info);
+    memset(&info, 0, sizeof(info));
+    info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+    info.map_ids = (__u64)(unsigned long)ids;
+    int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+    close(fd);
+    if (err)
+        return err;
+    __u32 count = info.nr_map_ids < sizeof(ids) / sizeof(ids[0]) ? info.nr_map_ids : sizeof(ids) / sizeof(ids[0]);
+    for (__u32 i = 0; i < count; i++)
+        if (ids[i] == map_id)
+            return 1;
     return 0;
 }
 

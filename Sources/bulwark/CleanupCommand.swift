@@ -6,20 +6,21 @@ import Glibc
 struct CleanupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cleanup",
-        abstract: "Detach Bulwark's programs from every interface and remove its pinned maps and programs.",
+        abstract: "Detach the programs that use this pin root's maps from every interface, and remove the pins.",
         discussion: "Run before removing Bulwark from a node; without it the programs keep enforcing the last state."
     )
 
     @OptionGroup var node: NodeOptions
 
+    @Flag(help: """
+        Also detach Bulwark filters that do not use this pin root's maps: another pin root's, or orphans whose pins \
+        were removed. Without it, another agent's or test's pods stay protected.
+        """)
+    var allFilters = false
+
     func run() throws {
-        var detached = 0
-        do {
-            let datapath = try Datapath(pinRoot: node.pinRoot)
-            for ifindex in Self.interfaceIndexes() where (try? datapath.isAttached(ifindex: ifindex)) == true {
-                if try datapath.detach(ifindex: ifindex) { detached += 1 }
-            }
-        }
+        let detached = try Datapath.detachFilters(
+            ownedBy: node.pinRoot, from: Self.interfaceIndexes(), everyOwner: allFilters)
         try Datapath.removePins(at: node.pinRoot)
         print("detached from \(detached) interface(s); removed pins under \(node.pinRoot)")
     }

@@ -37,6 +37,12 @@ int bulwark_prog_id(int prog_fd, __u32 *prog_id);
 /// 1 when `path` is on a BPF file system (where pins survive), else 0.
 int bulwark_is_bpffs(const char *path);
 
+/// Id of the map pinned at `path`; -ENOENT when nothing is pinned there.
+int bulwark_pinned_map_id(const char *path, __u32 *map_id);
+
+/// 1 when program `prog_id` uses map `map_id`, 0 when not; -ENOENT when no such program exists (any more).
+int bulwark_prog_uses_map(__u32 prog_id, __u32 map_id);
+
 /// Routes libbpf's log to stderr without debug output and without the netlink refusals the shims handle.
 void bulwark_libbpf_install_logger(void);
 
