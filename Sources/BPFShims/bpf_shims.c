@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <linux/pkt_cls.h>
 #include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/vfs.h>
 #include "bpf_shims.h"
 
@@ -139,4 +140,26 @@ void bulwark_libbpf_install_logger(void) { libbpf_set_print(bulwark_libbpf_print
 int bulwark_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, __u32 *count) {
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
     return bpf_map_lookup_batch(fd, in_batch, out_batch, keys, values, count, &opts);
+}
+
+void *bulwark_map_mmap(int fd, size_t size) {
+    void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    return base == MAP_FAILED ? NULL : base;
+}
+
+int bulwark_map_munmap(void *base, size_t size) { return munmap(base, size) == 0 ? 0 : -errno; }
+
+_Static_assert(sizeof(struct bulwark_endpoint_slot) == sizeof(__u64), "a slot is one atomic word");
+
+void bulwark_endpoint_slot_store(void *base, __u32 index, struct bulwark_endpoint_slot slot) {
+    __u64 word;
+    memcpy(&word, &slot, sizeof(word));
+    __atomic_store_n((__u64 *)base + index, word, __ATOMIC_RELEASE);
+}
+
+struct bulwark_endpoint_slot bulwark_endpoint_slot_load(const void *base, __u32 index) {
+    __u64 word = __atomic_load_n((const __u64 *)base + index, __ATOMIC_ACQUIRE);
+    struct bulwark_endpoint_slot slot;
+    memcpy(&slot, &word, sizeof(slot));
+    return slot;
 }

@@ -46,7 +46,7 @@ extension Datapath {
             endpoints: endpoints, ipcache: ipcache, selectors: selectors, policy: policy, policyExact: policyExact)
         nextSetID = plan.nextSetID
         do {
-            report.mapOperations = try apply(plan)
+            report.mapOperations = try apply(plan, fresh: memo == nil)
         } catch {
             self.memo = nil
             throw error
@@ -63,8 +63,11 @@ extension Datapath {
         var ipcache: [IPCacheEntry]
     }
 
-    /// Writes the plan in the hitless order (see `program(_:)`); each step is one batched syscall per map.
-    private func apply(_ plan: ProgramPlan) throws -> Int {
+    /// Writes the plan in the hitless order (see `program(_:)`); each step is one batched syscall per map. Endpoint
+    /// slots follow the hash: published after it gains a config, withdrawn before it loses one, and reconciled with
+    /// it at the end (every slot is checked when the state was read back, since slots of a crashed or older agent
+    /// may be stale).
+    private func apply(_ plan: ProgramPlan, fresh: Bool) throws -> Int {
         var operations = 0
         // 0. New policy sets (and the counter slots of their rules).
         operations += try writeSets(plan.newSets)
@@ -77,6 +80,7 @@ extension Datapath {
         try selectors.update(writes)
         let configs = plan.steps.compactMap { step in step.config.map { (step.ifindex, $0.raw(ifindex: step.ifindex)) } }
         try endpoints.update(configs)
+        endpointSlots.publish(plan.steps.compactMap { step in step.config.map { (step.ifindex, $0) } })
         operations += stale.count + writes.count + configs.count
         // 2. ipcache: upserts before deletions.
         try ipcache.update(
@@ -84,12 +88,14 @@ extension Datapath {
         try ipcache.delete(plan.ipcacheRemovals.map(\.ipcacheKey))
         operations += plan.ipcacheUpserts.count + plan.ipcacheRemovals.count
         // 3. Removed endpoints: config first.
+        endpointSlots.withdraw(plan.removedEndpoints)
         try endpoints.delete(plan.removedEndpoints)
         operations += plan.removedEndpoints.count
         // 4. Old generations, selectors gone in place, of removed endpoints, orphans; then sets nobody selects.
         try selectors.delete(plan.finalSelectorDeletions.map(\.raw))
         let unusedSetKeys = plan.unusedSets.flatMap { set in set.content.keys.map { (set.id, $0) } }
         try deleteSetKeys(unusedSetKeys)
+        endpointSlots.reconcile(plan.after.endpoints, scanAll: fresh)
         return operations + plan.finalSelectorDeletions.count + unusedSetKeys.count
     }
 }

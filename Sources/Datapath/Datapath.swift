@@ -23,6 +23,7 @@ public final class Datapath: @unchecked Sendable {
     public let pinRoot: String
     private let object: OpaquePointer
     let endpoints: BPFMap
+    let endpointSlots: EndpointSlots
     let ipcache: BPFMap
     let selectors: BPFMap
     let policy: BPFMap
@@ -73,6 +74,7 @@ public final class Datapath: @unchecked Sendable {
         self.object = object
         do {
             endpoints = try BPFMap(object: object, name: "bulwark_endpoints")
+            endpointSlots = try EndpointSlots(map: try BPFMap(object: object, name: "bulwark_endpoint_slots"))
             ipcache = try BPFMap(object: object, name: "bulwark_ipcache")
             selectors = try BPFMap(object: object, name: "bulwark_selectors")
             policy = try BPFMap(object: object, name: "bulwark_policy")

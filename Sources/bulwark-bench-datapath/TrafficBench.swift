@@ -6,6 +6,8 @@ import Foundation
 /// Throughput (iperf3, one TCP stream) and connection rate (connect/echo/close loop) from pod A to pod B over
 /// veths and host routing, with: no program, Bulwark at 1,000 rules, the same policy as a linear iptables chain,
 /// and as an nftables set. Netfilter variants are stateful like Bulwark (established traffic accepted first).
+/// Single samples on a shared 2-core VM vary by ±20%, more than the configurations differ, so the figures that count
+/// are medians of paired per-round ratios over rotated, pinned, warmed-up runs.
 enum TrafficBench {
     static let rules = 1_000
 
@@ -31,37 +33,50 @@ enum TrafficBench {
         var gbps = Array(repeating: [Double](), count: names.count)
         var rates = gbps
         func measure(_ index: Int) throws {
-            gbps[index].append(try throughput(from: a, to: b, seconds: seconds))
-            rates[index].append(try connectionRate(from: a, to: b, seconds: seconds))
-        }
-        // Configurations interleaved round by round, so slow drifts in machine load hit all of them alike.
-        for _ in 0..<rounds {
-            try measure(0)
-            try withDatapath { datapath in
-                try programBulwark(datapath, a: a, b: b, allowed: allowed)
-                try measure(1)
-                for pod in [a, b] { try datapath.detach(ifindex: pod.ifindex) }
+            func sample() throws {
+                gbps[index].append(try throughput(from: a, to: b, seconds: seconds))
+                rates[index].append(try connectionRate(from: a, to: b, seconds: seconds))
             }
-            try withIptables(b: b, allowed: allowed) { try measure(2) }
-            try withNftables(b: b, allowed: allowed) { try measure(3) }
+            switch index {
+            case 1:
+                try withDatapath { datapath in
+                    try programBulwark(datapath, a: a, b: b, allowed: allowed)
+                    defer { for pod in [a, b] { _ = try? datapath.detach(ifindex: pod.ifindex) } }
+                    try sample()
+                }
+            case 2: try withIptables(b: b, allowed: allowed, sample)
+            case 3: try withNftables(b: b, allowed: allowed, sample)
+            default: try sample()
+            }
+        }
+        // Every round measures all configurations, starting one further along each time, so slow drifts in machine
+        // load and what ran just before (caches, a socket's lingering state) fall on each configuration alike; each
+        // configuration is then compared with the baseline of its own round (paired ratios), not with an average.
+        for round in 0..<rounds {
+            for step in names.indices { try measure((step + round) % names.count) }
         }
         print(
-            "\n## Veth throughput and connection rate (\(seconds) s per sample, median of \(rounds) interleaved rounds;"
-                + " A -> host routing -> B)")
+            "\n## Veth throughput and connection rate (\(seconds) s per sample after 1 s of warm-up, \(rounds) rounds,"
+                + " configurations rotated per round; iperf3 client on CPU 0, server on CPU 1; A -> host routing -> B)")
         print(
-            "| configuration | Gbit/s | vs baseline | samples Gbit/s | connections/s | vs baseline | samples conn/s |")
+            "| configuration | Gbit/s (median) | vs baseline, median of per-round ratios (range) | samples Gbit/s |"
+                + " connections/s (median) | vs baseline (range) | samples conn/s |")
         print("|---|---:|---:|---|---:|---:|---|")
-        let baseline = median(gbps[0])
-        let baseRate = median(rates[0])
         for index in names.indices {
-            let g = median(gbps[index])
-            let r = median(rates[index])
+            let throughputRatios = zip(gbps[index], gbps[0]).map { 100 * $0 / $1 }
+            let rateRatios = zip(rates[index], rates[0]).map { 100 * $0 / $1 }
+            let throughputSamples = gbps[index].map { format($0, 1) }.joined(separator: " ")
+            let rateSamples = rates[index].map { format($0, 0) }.joined(separator: " ")
             print(
-                "| \(names[index]) | \(format(g, 2)) | \(format(100 * g / baseline))% |"
-                    + " \(gbps[index].map { format($0, 1) }.joined(separator: " ")) | \(format(r, 0)) |"
-                    + " \(format(100 * r / baseRate))% | \(rates[index].map { format($0, 0) }.joined(separator: " ")) |"
-            )
+                "| \(names[index]) | \(format(median(gbps[index]), 2)) | \(summary(throughputRatios)) |"
+                    + " \(throughputSamples) | \(format(median(rates[index]), 0)) | \(summary(rateRatios)) |"
+                    + " \(rateSamples) |")
         }
+    }
+
+    /// "median% (min–max%)" of per-round ratios.
+    static func summary(_ ratios: [Double]) -> String {
+        "\(format(median(ratios)))% (\(format(ratios.min() ?? 0))–\(format(ratios.max() ?? 0))%)"
     }
 
     static func programBulwark(_ datapath: Datapath, a: NetNSPod, b: NetNSPod, allowed: [(String, UInt16)]) throws {
@@ -152,7 +167,7 @@ enum TrafficBench {
 
     static func throughput(from a: NetNSPod, to b: NetNSPod, seconds: Int) throws -> Double {
         let json = try NetNSPod.sh(
-            "ip", "netns", "exec", a.namespace, "iperf3", "-c", b.address, "-p", "5201",
+            "ip", "netns", "exec", a.namespace, "iperf3", "-c", b.address, "-p", "5201", "-A", "0,1", "-O", "1",
             "-t", "\(seconds)", "-J")
         guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
             let end = object["end"] as? [String: Any], let received = end["sum_received"] as? [String: Any],
@@ -172,7 +187,7 @@ enum TrafficBench {
 
     static func connectionRate(from a: NetNSPod, to b: NetNSPod, seconds: Int) throws -> Double {
         let output = try NetNSPod.sh(
-            "ip", "netns", "exec", a.namespace, "python3", "-c", connectLoop, b.address,
+            "ip", "netns", "exec", a.namespace, "taskset", "-c", "0", "python3", "-c", connectLoop, b.address,
             "8080", "\(seconds)")
         guard let rate = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw NetNSError(command: "connection loop", output: output)

@@ -14,7 +14,7 @@ print(
         + " \(loadAverage()) at start)")
 if selected("verdict") { try VerdictBench.run(repeatCount: quick ? 100_000 : 1_000_000) }
 if selected("update") { try UpdateBench.run() }
-if selected("traffic") { try TrafficBench.run(seconds: quick ? 2 : 3, rounds: quick ? 1 : 3) }
+if selected("traffic") { try TrafficBench.run(seconds: quick ? 2 : 5, rounds: quick ? 2 : 5) }
 print("load average at end: \(loadAverage())")
 
 func loadAverage() -> String {

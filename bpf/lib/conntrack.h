@@ -4,9 +4,9 @@
  * Lifetimes: TCP 6 h after the last packet (10 s once both sides sent FIN), other protocols 60 s. A RST passes and
  * deletes the entry. A TCP SYN without ACK is always judged by policy (a new connection reusing a tuple must not
  * inherit the old one's verdict). Entries past their lifetime count as missing; the LRU evicts them under pressure.
- * Times are CLOCK_MONOTONIC at tick resolution (bpf_ktime_get_coarse_ns: no clock read, a few ms coarse against
- * lifetimes of seconds); a flow's last_seen_ns is refreshed at most once a second, so established packets rarely
- * write the entry (no cache line bouncing between the CPUs of a flow's two directions). */
+ * Times are CLOCK_MONOTONIC at tick resolution (bpf_ktime_get_coarse_ns, a few ms coarse against lifetimes of
+ * seconds), read through a per-CPU cache (coarse_now); a flow's last_seen_ns is refreshed at most once a second, so
+ * established packets rarely write the entry (no cache line bouncing between the CPUs of a flow's two directions). */
 #ifndef BULWARK_CONNTRACK_H
 #define BULWARK_CONNTRACK_H
 
@@ -14,6 +14,23 @@
 #define CT_LIFETIME_TCP (6ULL * 3600 * NS_PER_SEC)
 #define CT_LIFETIME_CLOSING (10ULL * NS_PER_SEC)
 #define CT_LIFETIME_OTHER (60ULL * NS_PER_SEC)
+
+/* bpf_ktime_get_coarse_ns, called only when the tick count (bpf_jiffies64, which the verifier inlines into one load)
+ * moved since this CPU last asked: the coarse clock only advances on ticks, and the helper call costs ~20 ns per
+ * packet on the development VM. The cached value can lag the clock by a tick or two (jiffies and the coarse clock
+ * are updated one after the other), which the lifetimes of seconds do not notice. */
+static __always_inline __u64 coarse_now(void) {
+    __u32 zero = 0;
+    struct coarse_clock *clock = bpf_map_lookup_elem(&bulwark_clock, &zero);
+    if (!clock)
+        return bpf_ktime_get_coarse_ns();
+    __u64 tick = bpf_jiffies64();
+    if (clock->jiffies != tick) {
+        clock->jiffies = tick;
+        clock->ns = bpf_ktime_get_coarse_ns();
+    }
+    return clock->ns;
+}
 
 static __always_inline void ct_key_from(struct bulwark_ct_key *key, __u32 endpoint, __u8 dir, const struct flow *f) {
     key->endpoint = endpoint;
@@ -68,7 +85,7 @@ static __always_inline int ct_lookup(const struct bulwark_ct_key *key, __u8 dir,
     struct bulwark_ct_value *v = bpf_map_lookup_elem(&bulwark_conntrack, key);
     if (!v)
         return 0;
-    __u64 now = bpf_ktime_get_coarse_ns();
+    __u64 now = coarse_now();
     if (now > v->last_seen_ns && now - v->last_seen_ns > ct_lifetime(v, f->proto))
         return 0;
     *rule = v->rule;
@@ -91,7 +108,7 @@ static __always_inline void ct_create(const struct bulwark_ct_key *key, __u8 dir
     if (f->proto == IPPROTO_TCP && (f->tcp_flags & TCP_FLAG_RST))
         return;
     struct bulwark_ct_value v = {
-        .last_seen_ns = bpf_ktime_get_coarse_ns(),
+        .last_seen_ns = coarse_now(),
         .rule = rule,
         .origin = dir,
         .slot = slot,

@@ -11,6 +11,15 @@ struct {
 } bulwark_endpoints SEC(".maps");
 
 struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, BULWARK_ENDPOINT_SLOTS);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __type(key, __u32);
+    __type(value, struct bulwark_endpoint_slot);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_endpoint_slots SEC(".maps");
+
+struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
     __uint(max_entries, 262144);
     __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -86,6 +95,18 @@ struct {
     __type(value, struct bulwark_counter_value);
     __uint(pinning, LIBBPF_PIN_BY_NAME);
 } bulwark_counters SEC(".maps");
+
+/* Per-CPU cache of the coarse clock, program-private (not pinned, see coarse_now in conntrack.h). */
+struct coarse_clock {
+    __u64 jiffies;
+    __u64 ns;
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct coarse_clock);
+} bulwark_clock SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -1,5 +1,6 @@
-/* Bounds-checked header parsing into a flow description. Every read goes through bpf_skb_load_bytes, which fails
- * on short packets instead of reading past the end, so a truncated packet can only yield PARSE_MALFORMED. */
+/* Bounds-checked header parsing into a flow description. Headers are read in place when the skb's linear data
+ * holds them (the common case: plain loads), else copied with bpf_skb_load_bytes, which fails on short packets
+ * instead of reading past the end, so a truncated packet can only yield PARSE_MALFORMED. */
 #ifndef BULWARK_PARSE_H
 #define BULWARK_PARSE_H
 
@@ -31,36 +32,52 @@ struct flow {
 #define TCP_FLAG_RST 0x04
 #define TCP_FLAG_ACK 0x10
 
+/* `len` bytes of header at `off`: a pointer into the packet when its linear part holds them, else a copy in `buf`
+ * (non-linear skb), or null when the packet is shorter. */
+static __always_inline const void *header(struct __sk_buff *skb, __u32 off, __u32 len, void *buf) {
+    void *data = (void *)(long)skb->data;
+    void *end = (void *)(long)skb->data_end;
+    if (off <= 0xffff) { /* bounds the variable offset for the verifier */
+        void *p = data + off;
+        if (p + len <= end)
+            return p;
+    }
+    return bpf_skb_load_bytes(skb, off, buf, len) < 0 ? (void *)0 : buf;
+}
+
 static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct flow *f) {
-    __u8 buf[14];
+    __u8 copy[14];
+    const __u8 *l4;
     f->l4_off = off;
     switch (f->proto) {
     case IPPROTO_TCP:
         /* ports (4) ... flags at byte 13; demand the full 20-byte header */
-        if (bpf_skb_load_bytes(skb, off, buf, 14) < 0 || skb->len < off + 20)
+        l4 = header(skb, off, 14, copy);
+        if (!l4 || skb->len < off + 20)
             return PARSE_MALFORMED;
-        __builtin_memcpy(&f->sport, buf, 2);
-        __builtin_memcpy(&f->dport, buf + 2, 2);
-        f->tcp_flags = buf[13];
+        __builtin_memcpy(&f->sport, l4, 2);
+        __builtin_memcpy(&f->dport, l4 + 2, 2);
+        f->tcp_flags = l4[13];
         return PARSE_OK;
     case IPPROTO_UDP:
     case IPPROTO_SCTP:
         /* UDP header is 8 bytes, SCTP common header 12; ports come first in both */
-        if (bpf_skb_load_bytes(skb, off, buf, 8) < 0 ||
-            (f->proto == IPPROTO_SCTP && skb->len < off + 12))
+        l4 = header(skb, off, 8, copy);
+        if (!l4 || (f->proto == IPPROTO_SCTP && skb->len < off + 12))
             return PARSE_MALFORMED;
-        __builtin_memcpy(&f->sport, buf, 2);
-        __builtin_memcpy(&f->dport, buf + 2, 2);
+        __builtin_memcpy(&f->sport, l4, 2);
+        __builtin_memcpy(&f->dport, l4 + 2, 2);
         return PARSE_OK;
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6:
-        if (bpf_skb_load_bytes(skb, off, buf, 8) < 0)
+        l4 = header(skb, off, 8, copy);
+        if (!l4)
             return PARSE_MALFORMED;
-        f->icmp_type = buf[0];
-        if ((f->proto == IPPROTO_ICMP && (buf[0] == 8 || buf[0] == 0)) ||
-            (f->proto == IPPROTO_ICMPV6 && (buf[0] == 128 || buf[0] == 129))) {
+        f->icmp_type = l4[0];
+        if ((f->proto == IPPROTO_ICMP && (l4[0] == 8 || l4[0] == 0)) ||
+            (f->proto == IPPROTO_ICMPV6 && (l4[0] == 128 || l4[0] == 129))) {
             f->icmp_echo = 1;
-            __builtin_memcpy(&f->sport, buf + 4, 2); /* echo id */
+            __builtin_memcpy(&f->sport, l4 + 4, 2); /* echo id */
         }
         return PARSE_OK;
     default:
@@ -69,37 +86,35 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct flo
 }
 
 static __always_inline int parse_ipv4(struct __sk_buff *skb, struct flow *f) {
-    struct iphdr ip;
-    if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) < 0)
-        return PARSE_MALFORMED;
-    if (ip.version != 4 || ip.ihl < 5)
+    struct iphdr copy;
+    const struct iphdr *ip = header(skb, ETH_HLEN, sizeof(copy), &copy);
+    if (!ip || ip->version != 4 || ip->ihl < 5)
         return PARSE_MALFORMED;
     f->family = 4;
-    f->proto = ip.protocol;
-    __builtin_memcpy(f->saddr, &ip.saddr, 4);
-    __builtin_memcpy(f->daddr, &ip.daddr, 4);
-    __u16 frag = bpf_ntohs(ip.frag_off);
-    f->frag_id = ip.id;
+    f->proto = ip->protocol;
+    __builtin_memcpy(f->saddr, &ip->saddr, 4);
+    __builtin_memcpy(f->daddr, &ip->daddr, 4);
+    __u16 frag = bpf_ntohs(ip->frag_off);
+    f->frag_id = ip->id;
     if (frag & 0x1fff) {
         f->later_fragment = 1;
         return PARSE_OK;
     }
     if (frag & 0x2000)
         f->first_fragment = 1;
-    return parse_l4(skb, ETH_HLEN + ip.ihl * 4, f);
+    return parse_l4(skb, ETH_HLEN + ip->ihl * 4, f);
 }
 
 static __always_inline int parse_ipv6(struct __sk_buff *skb, struct flow *f) {
-    struct ipv6hdr ip6;
-    if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip6, sizeof(ip6)) < 0)
-        return PARSE_MALFORMED;
-    if (ip6.version != 6)
+    struct ipv6hdr copy;
+    const struct ipv6hdr *ip6 = header(skb, ETH_HLEN, sizeof(copy), &copy);
+    if (!ip6 || ip6->version != 6)
         return PARSE_MALFORMED;
     f->family = 6;
-    __builtin_memcpy(f->saddr, &ip6.saddr, 16);
-    __builtin_memcpy(f->daddr, &ip6.daddr, 16);
-    __u8 next = ip6.nexthdr;
-    __u32 off = ETH_HLEN + sizeof(ip6);
+    __builtin_memcpy(f->saddr, &ip6->saddr, 16);
+    __builtin_memcpy(f->daddr, &ip6->daddr, 16);
+    __u8 next = ip6->nexthdr;
+    __u32 off = ETH_HLEN + sizeof(copy);
     /* Bounded walk over extension headers (hop-by-hop, routing, destination options, fragment, AH). */
     for (int i = 0; i < IPV6_MAX_EXT_HEADERS; i++) {
         __u8 ext[8];

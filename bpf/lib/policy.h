@@ -106,15 +106,15 @@ __attribute__((noinline)) int bulwark_policy_lookup(__u32 endpoint, __u32 identi
     return 0;
 }
 
-static __always_inline void policy_lookup(const struct bulwark_endpoint *ep, __u8 dir, __u32 identity,
+static __always_inline void policy_lookup(const struct bulwark_endpoint_slot *ep, __u8 dir, __u32 identity,
                                           const struct flow *f, struct bulwark_policy_value *out) {
     /* ICMP echo ids are ports for conntrack only. */
     __be16 dport = f->icmp_echo ? 0 : f->dport;
-    bulwark_policy_lookup(ep->endpoint_id, identity, dir | (ep->policy_epoch << 1), (__u32)f->proto << 16 | dport,
+    bulwark_policy_lookup(ep->ifindex, identity, dir | (ep->policy_epoch << 1), (__u32)f->proto << 16 | dport,
                           out);
 }
 
-static __always_inline void decide(const struct bulwark_endpoint *ep, __u8 dir, __u8 isolation, __u32 identity,
+static __always_inline void decide(const struct bulwark_endpoint_slot *ep, __u8 dir, __u8 isolation, __u32 identity,
                                    const struct flow *f, struct verdict *out) {
     struct bulwark_policy_value exact = {}, any = {};
     policy_lookup(ep, dir, identity, f, &exact);

@@ -34,6 +34,15 @@ int bulwark_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys
 /// Id of the program behind `prog_fd` (to compare with what tc reports).
 int bulwark_prog_id(int prog_fd, __u32 *prog_id);
 
+/// Maps the values of a BPF_F_MMAPABLE array into memory (shared with the programs); NULL with errno set on failure.
+void *bulwark_map_mmap(int fd, size_t size);
+int bulwark_map_munmap(void *base, size_t size);
+
+/// Writes / reads slot `index` of the mapped endpoint slot array as one atomic 8-byte access: the programs read a
+/// slot with one load, so they see the whole old or the whole new slot.
+void bulwark_endpoint_slot_store(void *base, __u32 index, struct bulwark_endpoint_slot slot);
+struct bulwark_endpoint_slot bulwark_endpoint_slot_load(const void *base, __u32 index);
+
 /// 1 when `path` is on a BPF file system (where pins survive), else 0.
 int bulwark_is_bpffs(const char *path);
 
