@@ -100,7 +100,7 @@ private final class ResilienceFixture {
     }
 
     static func make() async throws -> ResilienceFixture {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         let a = try NetNSPod()
         let b = try NetNSPod()
         try b.serve(tcp: [80, 81])
@@ -180,13 +180,13 @@ struct AgentResilienceTests {
             })
 
         // The agent stops hearing events, the policy changes (81 allowed too), then the server goes away for 30 s.
-        try server.command("hold", ["hold": true])
+        try await server.command("hold", ["hold": true])
         let ports = #"[{"protocol":"TCP","port":80},{"protocol":"TCP","port":81}]"#
         let patch = #"{"spec":{"ingress":[{"from":[{"podSelector":{}}],"ports":"# + ports + "}]}}"
         _ = try await client.api(BulwarkPolicy.self, namespace: "x").patch("web", .merge(json: Data(patch.utf8)))
         let probes = ContinuousProbes(from: a, to: b, allowed: 80, denied: 81)
-        try server.command("down", ["seconds": 30])
-        try server.command("hold", ["hold": false])
+        try await server.command("down", ["seconds": 30])
+        try await server.command("hold", ["hold": false])
         try await Task.sleep(for: .seconds(29))
         let (rounds, wrong) = await probes.stop()
         #expect(rounds > 10)
