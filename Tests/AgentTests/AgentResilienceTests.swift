@@ -167,10 +167,14 @@ struct AgentResilienceTests {
         let (kubeconfig, pinRoot, state) = (f.kubeconfig, f.pinRoot, f.state)
         var logger = Logger(label: "test")
         logger.logLevel = .critical  // the outage makes every watch log its retries
+        // The agent promises to retry within its maximum reconnect backoff once the server is back (the backoff's
+        // jitter never stretches a delay past it); a short one keeps the test short, as `--max-reconnect-backoff`
+        // would for a user.
+        let maxReconnectBackoff = Duration.seconds(5)
         let agent = ClusterAgent(
             options: .init(
                 nodeName: "node-a", kubeconfig: kubeconfig, pinRoot: pinRoot, bindAddress: nil, stateDirectory: state,
-                agentNamespace: "bulwark-system"),
+                agentNamespace: "bulwark-system", maxReconnectBackoff: maxReconnectBackoff),
             logger: logger)
         let run = Task { try await agent.run() }
         defer { run.cancel() }
@@ -192,7 +196,11 @@ struct AgentResilienceTests {
         #expect(rounds > 10)
         #expect(wrong.isEmpty, "enforcement changed while the API server was down: \(wrong)")
 
-        // Back: the agent reconnects (backoff) and applies what changed meanwhile.
-        #expect(try await eventually(within: .seconds(30)) { try a.canConnect(to: b.address, port: 81, timeout: 0.3) })
+        // Back (1 s from now): the agent retries within its maximum backoff, resumes its watches and applies what
+        // changed meanwhile. The margin covers the server's restart, the resumed watch and one reconcile.
+        let caughtUp = try await eventually(within: .seconds(1) + maxReconnectBackoff + .seconds(10)) {
+            try a.canConnect(to: b.address, port: 81, timeout: 0.3)
+        }
+        #expect(caughtUp, "port 81 not allowed within the maximum reconnect backoff after the server came back")
     }
 }
