@@ -49,8 +49,9 @@ func describe<T>(_ event: WatchEvent<T>) -> String {
             .makeAsyncIterator()
         _ = try await maps.create(TestConfigMap(name: "first"))
         #expect(try await nextEvents(&iterator, 1).map(describe) == ["added first"])
-        // Wait (event-driven, not a fixed sleep: reconnects are slow on a loaded machine) until the server has ended
-        // the 1 s watch request at least twice and the client has come back each time.
+        // Wait (event-driven, not a fixed sleep) until the server has ended the 1 s watch request at least twice and
+        // the client has come back each time. The client resumes on the cooperative pool: hack/test runs this suite
+        // apart from tests that block the pool, which once held a reconnect for 30 s.
         func watchRequests() async throws -> [[String: Any]] {
             let requests = try await server.command("requests")["requests"] as? [[String: Any]] ?? []
             return requests.filter { ($0["query"] as? [String: String])?["watch"] == "true" }
