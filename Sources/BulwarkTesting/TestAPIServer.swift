@@ -6,11 +6,16 @@ import Synchronization
 ///
 /// Usage:
 /// ```swift
-/// let server = try TestAPIServer.start()
+/// let server = try await TestAPIServer.start()
 /// defer { server.close() }
 /// let kubeconfig = try server.writeKubeconfig(auth: .clientCertificate)
 /// ```
 /// The Python process exits when this object closes or when the test process dies (its stdin closes).
+///
+/// - Important: Starting the server and its control commands wait for the Python process on a thread of their own,
+///   never on Swift's cooperative pool. The pool has one thread per core; a test that blocks one (a Python start
+///   takes seconds on a loaded machine) stalls every other task of the test process, including the client code
+///   under test, and a watch that waits for its reconnect measures the test runner instead of the client.
 public final class TestAPIServer: @unchecked Sendable {  // Process is not Sendable; it is only started and stopped.
     /// `https://127.0.0.1:PORT`.
     public let url: String
@@ -32,9 +37,9 @@ public final class TestAPIServer: @unchecked Sendable {  // Process is not Senda
     private static let counter = Atomic<Int>(0)
     private static let pki = Mutex<String?>(nil)
 
-    /// Starts a server on a free port and waits until it serves.
-    public static func start() throws -> TestAPIServer {
-        try TestAPIServer()
+    /// Starts a server on a free port and waits (off the cooperative pool) until it serves.
+    public static func start() async throws -> TestAPIServer {
+        try await offPool { try TestAPIServer() }
     }
 
     private init() throws {
@@ -78,29 +83,46 @@ public final class TestAPIServer: @unchecked Sendable {  // Process is not Senda
         close()
     }
 
-    /// Stops the server process and removes its scratch folder.
+    /// Stops the server process and removes its scratch folder. Does not wait for the process to exit (it stops
+    /// serving at once on SIGTERM; Foundation reaps it), so a `defer { server.close() }` never blocks the pool.
     public func close() {
         channel.withLock { $0.close() }
         if process.isRunning {
             process.terminate()
-            process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// Sends one control command (see `hack/testapi/testapi/__main__.py`) and returns its reply.
+    /// Sends one control command (see `hack/testapi/testapi/__main__.py`) and returns its reply; the round trip
+    /// to the Python process runs off the cooperative pool.
     @discardableResult
-    public func command(_ name: String, _ arguments: [String: Any] = [:]) throws -> [String: Any] {
+    public func command(_ name: String, _ arguments: [String: Any] = [:]) async throws -> [String: Any] {
         var message: [String: Any] = arguments
         message["cmd"] = name
-        let reply = try channel.withLock { channel in
-            try channel.send(message)
-            return try channel.readReply()
+        let request = try JSONSerialization.data(withJSONObject: message)
+        let line = try await Self.offPool {
+            try self.channel.withLock { channel in
+                try channel.send(request)
+                return try channel.readLine()
+            }
+        }
+        guard let reply = try JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+            throw TestAPIServerError(message: "unreadable reply from the test API server")
         }
         guard reply["ok"] as? Bool == true else {
             throw TestAPIServerError(message: "test API server command \(name) failed: \(reply["error"] ?? reply)")
         }
         return reply
+    }
+
+    /// Runs blocking work (waiting for the Python process) on a thread of its own and resumes the caller with its
+    /// result, so the cooperative pool stays free for the code under test.
+    private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.name = "testapi-control"
+            thread.start()
+        }
     }
 
     /// The repository's `hack/testapi` folder, found from this source file's location.
@@ -155,21 +177,27 @@ private struct ControlChannel: ~Copyable {
         self.output = output
     }
 
-    func send(_ message: [String: Any]) throws {
-        var data = try JSONSerialization.data(withJSONObject: message)
+    /// Writes one JSON message (without its newline).
+    func send(_ message: Data) throws {
+        var data = message
         data.append(UInt8(ascii: "\n"))
         try input.write(contentsOf: data)
     }
 
     mutating func readReply() throws -> [String: Any] {
+        guard let reply = try JSONSerialization.jsonObject(with: try readLine()) as? [String: Any] else {
+            throw TestAPIServerError(message: "unreadable reply from the test API server")
+        }
+        return reply
+    }
+
+    /// The next line of the server's stdout, without its newline (blocks until it arrives).
+    mutating func readLine() throws -> Data {
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = buffer[buffer.startIndex..<newline]
+                let line = Data(buffer[buffer.startIndex..<newline])
                 buffer = Data(buffer[(newline + 1)...])
-                guard let reply = try JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-                    throw TestAPIServerError(message: "unreadable reply from the test API server")
-                }
-                return reply
+                return line
             }
             let chunk = output.availableData
             guard !chunk.isEmpty else { throw TestAPIServerError(message: "test API server exited") }

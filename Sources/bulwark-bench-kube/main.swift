@@ -134,10 +134,10 @@ if runAll || which.contains("memory") {
 if runAll || which.contains("list") {
     let pods = 10_000
     print("Starting the test API server and creating \(pods) pods…")
-    let server = try TestAPIServer.start()
+    let server = try await TestAPIServer.start()
     defer { server.close() }
     let template = try JSONSerialization.jsonObject(with: Data(podJSON(index: 0, namespace: "default").utf8))
-    try server.command("bulk", ["plural": "pods", "namespace": "default", "template": template, "count": pods])
+    try await server.command("bulk", ["plural": "pods", "namespace": "default", "template": template, "count": pods])
     var times: [Double] = []
     var cpu: [Double] = []
     var memory: [Double] = []

@@ -32,11 +32,25 @@ struct AgentCommand: AsyncParsableCommand {
         help: "Namespace of the agent pods and the leader Lease (default: $POD_NAMESPACE or bulwark-system).")
     var agentNamespace: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Longest wait between attempts to reach the API server after a failure.",
+            discussion: """
+                Lists and watches retry after 0.8 s, doubling with jitter up to this; it bounds how long the agent \
+                takes to catch up once the API server is back after an outage. Enforcement never stops meanwhile.
+                """,
+            valueName: "seconds"))
+    var maxReconnectBackoff: Double = 30
+
     @OptionGroup var node: NodeOptions
 
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        guard maxReconnectBackoff >= 0.1, maxReconnectBackoff.isFinite else {
+            throw ValidationError("--max-reconnect-backoff must be at least 0.1 (seconds)")
+        }
         guard resolvedNodeName != nil else {
             throw ValidationError("no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName)")
         }
@@ -53,7 +67,7 @@ struct AgentCommand: AsyncParsableCommand {
             nodeName: resolvedNodeName!, kubeconfig: kubeconfig, context: context, pinRoot: node.pinRoot,
             bindAddress: bindAddress.isEmpty ? nil : bindAddress, stateDirectory: node.stateDir,
             agentNamespace: agentNamespace ?? environment["POD_NAMESPACE"] ?? "bulwark-system",
-            identity: environment["POD_NAME"])
+            identity: environment["POD_NAME"], maxReconnectBackoff: .milliseconds(Int(maxReconnectBackoff * 1000)))
         let group = ServiceGroup(
             configuration: .init(
                 services: [ClusterAgent(options: options, logger: logger)],

@@ -100,7 +100,7 @@ private final class ResilienceFixture {
     }
 
     static func make() async throws -> ResilienceFixture {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         let a = try NetNSPod()
         let b = try NetNSPod()
         try b.serve(tcp: [80, 81])
@@ -167,10 +167,14 @@ struct AgentResilienceTests {
         let (kubeconfig, pinRoot, state) = (f.kubeconfig, f.pinRoot, f.state)
         var logger = Logger(label: "test")
         logger.logLevel = .critical  // the outage makes every watch log its retries
+        // The agent promises to retry within its maximum reconnect backoff once the server is back (the backoff's
+        // jitter never stretches a delay past it); a short one keeps the test short, as `--max-reconnect-backoff`
+        // would for a user.
+        let maxReconnectBackoff = Duration.seconds(5)
         let agent = ClusterAgent(
             options: .init(
                 nodeName: "node-a", kubeconfig: kubeconfig, pinRoot: pinRoot, bindAddress: nil, stateDirectory: state,
-                agentNamespace: "bulwark-system"),
+                agentNamespace: "bulwark-system", maxReconnectBackoff: maxReconnectBackoff),
             logger: logger)
         let run = Task { try await agent.run() }
         defer { run.cancel() }
@@ -180,19 +184,23 @@ struct AgentResilienceTests {
             })
 
         // The agent stops hearing events, the policy changes (81 allowed too), then the server goes away for 30 s.
-        try server.command("hold", ["hold": true])
+        try await server.command("hold", ["hold": true])
         let ports = #"[{"protocol":"TCP","port":80},{"protocol":"TCP","port":81}]"#
         let patch = #"{"spec":{"ingress":[{"from":[{"podSelector":{}}],"ports":"# + ports + "}]}}"
         _ = try await client.api(BulwarkPolicy.self, namespace: "x").patch("web", .merge(json: Data(patch.utf8)))
         let probes = ContinuousProbes(from: a, to: b, allowed: 80, denied: 81)
-        try server.command("down", ["seconds": 30])
-        try server.command("hold", ["hold": false])
+        try await server.command("down", ["seconds": 30])
+        try await server.command("hold", ["hold": false])
         try await Task.sleep(for: .seconds(29))
         let (rounds, wrong) = await probes.stop()
         #expect(rounds > 10)
         #expect(wrong.isEmpty, "enforcement changed while the API server was down: \(wrong)")
 
-        // Back: the agent reconnects (backoff) and applies what changed meanwhile.
-        #expect(try await eventually(within: .seconds(30)) { try a.canConnect(to: b.address, port: 81, timeout: 0.3) })
+        // Back (1 s from now): the agent retries within its maximum backoff, resumes its watches and applies what
+        // changed meanwhile. The margin covers the server's restart, the resumed watch and one reconcile.
+        let caughtUp = try await eventually(within: .seconds(1) + maxReconnectBackoff + .seconds(10)) {
+            try a.canConnect(to: b.address, port: 81, timeout: 0.3)
+        }
+        #expect(caughtUp, "port 81 not allowed within the maximum reconnect backoff after the server came back")
     }
 }

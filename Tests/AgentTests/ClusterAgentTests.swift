@@ -23,7 +23,7 @@ struct ClusterAgentTests {
     }
 
     @Test func agentsEnforceClusterPoliciesFollowChangesAndReportStatus() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let kubeconfig = try server.writeKubeconfig(auth: .clientCertificate)
         let cluster = TestCluster(client: KubeClient(config: try ClientConfig.load(kubeconfig: kubeconfig)))

@@ -4,8 +4,8 @@ import KubeClient
 import KubeModel
 import Testing
 
-private func lastUser(_ server: TestAPIServer) throws -> String? {
-    let requests = try server.command("requests")["requests"] as? [[String: Any]] ?? []
+private func lastUser(_ server: TestAPIServer) async throws -> String? {
+    let requests = try await server.command("requests")["requests"] as? [[String: Any]] ?? []
     return requests.last?["user"] as? String
 }
 
@@ -13,7 +13,7 @@ private let pemStub = Data("-----BEGIN CERTIFICATE-----\n".utf8).base64EncodedSt
 
 @Suite struct ConfigTests {
     @Test func kubeconfigWithKindStyleClientCertificateAuthenticatesAsItsSubject() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let path = try server.writeKubeconfig(auth: .clientCertificate, namespace: "kube-system")
         let config = try ClientConfig.kubeconfig(paths: [path])
@@ -22,29 +22,29 @@ private let pemStub = Data("-----BEGIN CERTIFICATE-----\n".utf8).base64EncodedSt
         #expect(config.source == "kubeconfig \(path), context kind-test")
         let maps = KubeClient(config: config).api(TestConfigMap.self)
         _ = try await maps.list()
-        #expect(try lastUser(server) == "kubernetes-admin")
+        #expect(try await lastUser(server) == "kubernetes-admin")
     }
 
     @Test func kubeconfigWithClientCertificateFilesResolvesRelativePaths() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let path = try server.writeKubeconfig(auth: .clientCertificateFiles)
         _ = try await KubeClient(config: ClientConfig.kubeconfig(paths: [path])).api(TestConfigMap.self).list()
-        #expect(try lastUser(server) == "kubernetes-admin")
+        #expect(try await lastUser(server) == "kubernetes-admin")
     }
 
     @Test func kubeconfigWithTokenAuthenticatesWithTheToken() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let path = try server.writeKubeconfig(auth: .token)
         let config = try ClientConfig.load(kubeconfig: path)
         _ = try await KubeClient(config: config).api(TestConfigMap.self).list()
-        #expect(try lastUser(server) == "admin")
+        #expect(try await lastUser(server) == "admin")
         #expect(config.namespace == "default")
     }
 
     @Test func kubeconfigListFromTheEnvironmentIsMerged() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let full = try server.writeKubeconfig(auth: .token)
         let selector = "\(server.directory)/selector"
@@ -55,7 +55,7 @@ private let pemStub = Data("-----BEGIN CERTIFICATE-----\n".utf8).base64EncodedSt
     }
 
     @Test func execPluginTokenIsCachedUntilItExpires() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let counter = "\(server.directory)/exec-count"
         let script = "\(server.directory)/credential-plugin.sh"
@@ -68,13 +68,13 @@ private let pemStub = Data("-----BEGIN CERTIFICATE-----\n".utf8).base64EncodedSt
         let maps = KubeClient(config: try ClientConfig.kubeconfig(paths: [path])).api(TestConfigMap.self)
         _ = try await maps.list()
         _ = try await maps.list()
-        #expect(try lastUser(server) == "admin")
+        #expect(try await lastUser(server) == "admin")
         let runs = try String(contentsOfFile: counter, encoding: .utf8).split(separator: "\n").count
         #expect(runs == 1)
     }
 
     @Test func execPluginClientCertificateIsUsedForTLS() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let script = "\(server.directory)/cert-plugin.py"
         let status: [String: String] = [
@@ -89,11 +89,11 @@ private let pemStub = Data("-----BEGIN CERTIFICATE-----\n".utf8).base64EncodedSt
         chmod(script, 0o755)
         let path = try server.writeKubeconfig(auth: .exec(command: script, arguments: []))
         _ = try await KubeClient(config: ClientConfig.kubeconfig(paths: [path])).api(TestConfigMap.self).list()
-        #expect(try lastUser(server) == "kubernetes-admin")
+        #expect(try await lastUser(server) == "kubernetes-admin")
     }
 
     @Test func inClusterConfigUsesTheServiceAccount() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let account = try server.writeServiceAccount(namespace: "team-a")
         let config = try ClientConfig.inCluster(environment: account.environment,
@@ -101,27 +101,27 @@ private let pemStub = Data("-----BEGIN CERTIFICATE-----\n".utf8).base64EncodedSt
         #expect(config.namespace == "team-a")
         #expect(config.server == "https://127.0.0.1:\(server.port)")
         _ = try await KubeClient(config: config).api(TestConfigMap.self, namespace: "default").list()
-        #expect(try lastUser(server) == "admin")
+        #expect(try await lastUser(server) == "admin")
     }
 
     @Test func rotatedTokenFileIsPickedUpWithoutRestart() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let account = try server.writeServiceAccount(token: "token-one")
-        try server.command("tokens", ["tokens": ["token-one": "agent"]])
+        try await server.command("tokens", ["tokens": ["token-one": "agent"]])
         let client = KubeClient(config: try ClientConfig.inCluster(
             environment: account.environment, serviceAccountDirectory: account.directory))
         let maps = client.api(TestConfigMap.self)
         _ = try await maps.list()
 
-        try server.command("tokens", ["tokens": ["token-two": "agent-rotated"]])
+        try await server.command("tokens", ["tokens": ["token-two": "agent-rotated"]])
         try Data("token-two\n".utf8).write(to: URL(fileURLWithPath: "\(account.directory)/token"))
         _ = try await maps.list()
-        #expect(try lastUser(server) == "agent-rotated")
+        #expect(try await lastUser(server) == "agent-rotated")
     }
 
     @Test func wrongCertificateAuthorityFailsWithAClearTLSError() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let path = try server.writeKubeconfig(auth: .token, certificateAuthority: server.otherCertificateAuthority)
         let client = KubeClient(config: try ClientConfig.kubeconfig(paths: [path]))
@@ -133,7 +133,7 @@ private let pemStub = Data("-----BEGIN CERTIFICATE-----\n".utf8).base64EncodedSt
     }
 
     @Test func explicitInsecureSkipTLSVerifyIsHonoured() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let client = KubeClient(config: ClientConfig(
             server: server.url, certificateAuthority: server.otherCertificateAuthority, insecureSkipTLSVerify: true,
@@ -178,8 +178,8 @@ private let pemStub = Data("-----BEGIN CERTIFICATE-----\n".utf8).base64EncodedSt
         }
     }
 
-    @Test func unknownContextIsNamed() throws {
-        let server = try TestAPIServer.start()
+    @Test func unknownContextIsNamed() async throws {
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let path = try server.writeKubeconfig(auth: .token)
         do {

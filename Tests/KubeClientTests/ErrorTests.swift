@@ -7,7 +7,7 @@ import Testing
 /// Every failure the API server can answer is surfaced as its own `KubeError` case with the server's message.
 @Suite struct ErrorTests {
     @Test func missingObjectIsNotFoundWithTheServerMessage() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let error = await kubeError { _ = try await server.client().api(TestConfigMap.self).get("nope") }
         guard case .notFound(let status) = error else { Issue.record("got \(String(describing: error))"); return }
@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func creatingTwiceIsAlreadyExists() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         _ = try await maps.create(TestConfigMap(name: "twice"))
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func invalidObjectCarriesFieldCauses() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         let error = await kubeError { _ = try await maps.create(TestConfigMap(name: "Bad_Name")) }
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func unknownTokenIsUnauthorized() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let client = KubeClient(config: ClientConfig(
             server: server.url, certificateAuthority: server.certificateAuthority, credentials: .token("wrong")))
@@ -47,9 +47,9 @@ import Testing
     }
 
     @Test func userWithoutWriteAccessIsForbidden() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
-        try server.command("readonly", ["users": ["admin"]])
+        try await server.command("readonly", ["users": ["admin"]])
         let maps = server.client().api(TestConfigMap.self)
         _ = try await maps.list()
         let error = await kubeError { _ = try await maps.create(TestConfigMap(name: "x")) }
@@ -58,13 +58,13 @@ import Testing
     }
 
     @Test func expiredContinueTokenIsGone() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         for index in 0..<3 { _ = try await maps.create(TestConfigMap(name: "m\(index)")) }
         let page = try await maps.list(ListOptions(limit: 1))
         _ = try await maps.create(TestConfigMap(name: "later"))
-        try server.command("compact")
+        try await server.command("compact")
         let stale = ListOptions(limit: 1, continueToken: page.continueToken)
         let error = await kubeError { _ = try await maps.list(stale) }
         guard case .gone(let status) = error else { Issue.record("got \(String(describing: error))"); return }
@@ -72,9 +72,9 @@ import Testing
     }
 
     @Test func tooManyRequestsIsRetriedAfterRetryAfter() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
-        try server.command("inject", ["code": 429, "count": 2, "retryAfter": 1])
+        try await server.command("inject", ["code": 429, "count": 2, "retryAfter": 1])
         let started = ContinuousClock.now
         let list = try await server.client().api(TestConfigMap.self).list()
         #expect(list.items.isEmpty)
@@ -82,9 +82,9 @@ import Testing
     }
 
     @Test func tooManyRequestsBeyondTheRetryBudgetIsTyped() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
-        try server.command("inject", ["code": 429, "count": 1, "retryAfter": 7])
+        try await server.command("inject", ["code": 429, "count": 1, "retryAfter": 7])
         let error = await kubeError {
             _ = try await server.client(maxRetriesOnTooManyRequests: 0).api(TestConfigMap.self).list()
         }
@@ -97,9 +97,9 @@ import Testing
     }
 
     @Test func serverFailureIsAServerError() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
-        try server.command("inject", ["code": 500, "count": 1])
+        try await server.command("inject", ["code": 500, "count": 1])
         let error = await kubeError { _ = try await server.client().api(TestConfigMap.self).get("x") }
         guard case .server(let status) = error else { Issue.record("got \(String(describing: error))"); return }
         #expect(status.code == 500)
@@ -107,7 +107,7 @@ import Testing
     }
 
     @Test func malformedSelectorIsABadRequest() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let error = await kubeError {
             _ = try await server.client().api(TestConfigMap.self).list(ListOptions(fieldSelector: "spec.color=red"))
@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func staleDeletePreconditionIsAConflict() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         let created = try await maps.create(TestConfigMap(name: "d"))

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct RequestTests {
     @Test func createGetUpdateDeleteRoundTripThroughTheServer() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self, namespace: "default")
 
@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func updateWithAStaleResourceVersionIsAConflict() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self, namespace: "default")
         let first = try await maps.create(TestConfigMap(name: "c", data: ["v": "1"]))
@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func listPagesWithLimitAndContinue() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self, namespace: "default")
         for index in 0..<7 {
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func labelAndFieldSelectorsFilterLists() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let client = server.client()
         let pods = client.api(TestPod.self, namespace: "default")
@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func mergeAndJSONPatchesChangeTheObject() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self, namespace: "default")
         _ = try await maps.create(TestConfigMap(name: "p", data: ["keep": "1", "drop": "2"]))
@@ -108,7 +108,7 @@ import Testing
     }
 
     @Test func generationChangesOnlyWithTheSpec() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let pods = server.client().api(TestPod.self, namespace: "default")
         let created = try await pods.create(TestPod(name: "g", nodeName: "n1"))
@@ -124,7 +124,7 @@ import Testing
     }
 
     @Test func statusSubresourceIsIsolatedFromTheMainResource() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let pods = server.client().api(TestPod.self, namespace: "default")
         var pod = try await pods.create(TestPod(name: "s", nodeName: "n1"))

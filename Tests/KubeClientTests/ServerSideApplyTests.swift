@@ -19,7 +19,7 @@ private struct NodeStatusApply: Encodable, Sendable {
 
 @Suite struct ServerSideApplyTests {
     @Test func twoFieldManagersApplyTheirOwnStatusNodesConcurrently() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let policies = server.client().api(TestPolicy.self)
         _ = try await policies.create(TestPolicy(name: "shared", spec: ["a": "b"]))
@@ -43,7 +43,7 @@ private struct NodeStatusApply: Encodable, Sendable {
     }
 
     @Test func applyRemovesOnlyEntriesItsManagerNoLongerLists() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let policies = server.client().api(TestPolicy.self)
         _ = try await policies.create(TestPolicy(name: "p"))
@@ -60,7 +60,7 @@ private struct NodeStatusApply: Encodable, Sendable {
     }
 
     @Test func changingAnotherManagersFieldConflictsUnlessForced() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let policies = server.client().api(TestPolicy.self)
         _ = try await policies.create(TestPolicy(name: "p"))
@@ -81,7 +81,7 @@ private struct NodeStatusApply: Encodable, Sendable {
     }
 
     @Test func applyToTheMainResourceIgnoresStatusAndCreatesTheObject() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let policies = server.client().api(TestPolicy.self)
         var desired = TestPolicy(name: "new", spec: ["x": "1"])

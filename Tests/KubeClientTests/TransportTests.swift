@@ -6,18 +6,18 @@ import Testing
 
 @Suite struct TransportTests {
     @Test func sequentialRequestsReuseOneConnection() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         for _ in 0..<5 { _ = try await maps.list() }
-        let requests = try server.command("requests")["requests"] as? [[String: Any]] ?? []
+        let requests = try await server.command("requests")["requests"] as? [[String: Any]] ?? []
         let ports = Set(requests.compactMap { $0["peerPort"] as? Int })
         #expect(requests.count == 5)
         #expect(ports.count == 1, "keep-alive connection reused, got ports \(ports)")
     }
 
     @Test func clientSideRateLimitSpacesRequestsAfterTheBurst() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let client = KubeClient(config: ClientConfig(
             server: server.url, certificateAuthority: server.certificateAuthority, credentials: .token(server.token),
@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func requestsCarryTheMediaTypeOfEachPatchKind() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         _ = try await maps.create(TestConfigMap(name: "m"))
@@ -38,7 +38,7 @@ import Testing
         _ = try await maps.patch("m", .json([.add("/data/b", "2")]))
         _ = try await maps.apply("m", configuration: TestConfigMap(name: "m", data: ["c": "3"]), fieldManager: "me",
                                  force: true)
-        let requests = try server.command("requests")["requests"] as? [[String: Any]] ?? []
+        let requests = try await server.command("requests")["requests"] as? [[String: Any]] ?? []
         let patches = requests.filter { $0["method"] as? String == "PATCH" }
         #expect(patches.map { $0["contentType"] as? String } == [
             "application/merge-patch+json", "application/json-patch+json", "application/apply-patch+yaml",

@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct EventRecorderTests {
     @Test func repeatedEventsAggregateIntoOneSeries() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let client = server.client()
         let policy = try await client.api(TestPolicy.self).create(TestPolicy(name: "deny-all"))
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func repeatsAfterTheWindowCreateANewEvent() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let client = server.client()
         let recorder = EventRecorder(client: client, reportingController: "c", reportingInstance: "i",

@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func whenTheLeaderStopsRenewingTheOtherCandidateTakesOverWithinTheLeaseDuration() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let client = server.client()
         let a = LeaderElector(client: client, config: config("candidate-a", release: false))
@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func aCancelledLeaderReleasesTheLeaseForAnImmediateTakeover() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let client = server.client()
         let a = LeaderElector(client: client, config: config("a"))

@@ -7,7 +7,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct WatcherTests {
     @Test func watcherListsInPagesThenStreamsChanges() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         for name in ["a", "b", "c"] { _ = try await maps.create(TestConfigMap(name: name)) }
@@ -28,13 +28,13 @@ import Testing
         #expect(added.metadata.name == "d")
         guard case .deleted(let deleted) = await events.next() else { Issue.record("expected deleted"); return }
         #expect(deleted.metadata.name == "a")
-        let pages = (try server.command("requests")["requests"] as? [[String: Any]] ?? [])
+        let pages = (try await server.command("requests")["requests"] as? [[String: Any]] ?? [])
             .filter { ($0["query"] as? [String: String])?["limit"] == "2" }
         #expect(pages.count == 2)
     }
 
     @Test func theTransformShapesEveryCachedObjectFromTheListAndTheWatch() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         _ = try await maps.create(TestConfigMap(name: "listed", data: ["keep": "1", "drop": "2"]))
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func goneMidStreamRelistsAndReportsObjectsDeletedDuringTheGap() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         for name in ["stays", "goes"] { _ = try await maps.create(TestConfigMap(name: name)) }
@@ -61,11 +61,11 @@ import Testing
         defer { task.cancel() }
         #expect(await log.wait { $0.contains("ready") })
 
-        try server.command("hold", ["hold": true])      // the watch sees nothing from here on
+        try await server.command("hold", ["hold": true])      // the watch sees nothing from here on
         try await maps.delete("goes")
         _ = try await maps.create(TestConfigMap(name: "new"))
-        try server.command("compact")                    // its resourceVersion is now too old: 410
-        try server.command("hold", ["hold": false])
+        try await server.command("compact")                    // its resourceVersion is now too old: 410
+        try await server.command("hold", ["hold": false])
 
         #expect(await log.wait { $0.filter { $0 == "ready" }.count == 2 })
         let afterRelist = Array(log.all.drop { $0 != "ready" }.dropFirst())
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func watcherRecoversAfterTheServerIsDownForTenSeconds() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         let store = Store<TestConfigMap>()
@@ -82,7 +82,7 @@ import Testing
         defer { task.cancel() }
         #expect(await log.wait { $0.contains("ready") })
 
-        try server.command("down", ["seconds": 10])
+        try await server.command("down", ["seconds": 10])
         try await Task.sleep(for: .seconds(10.5))
         _ = try await maps.create(TestConfigMap(name: "after-outage"))
         #expect(await log.wait(timeout: .seconds(15)) { $0.contains("applied after-outage") })
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func watcherResumesAcrossServerClosedWatchRequests() async throws {
-        let server = try TestAPIServer.start()
+        let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         let store = Store<TestConfigMap>()

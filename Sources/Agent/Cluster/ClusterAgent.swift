@@ -29,6 +29,10 @@ public struct ClusterAgent: ServiceLifecycle.Service {
         /// Unique candidate name for leader election (the pod name in a cluster).
         public var identity: String
         public var resyncPeriod: Duration
+        /// The longest wait between attempts to list or watch after a failure (the waits start at 0.8 s and double,
+        /// with jitter, up to this). Also the worst case between the API server coming back after an outage and
+        /// the agent retrying: lower it to catch up faster at the cost of more requests to a struggling server.
+        public var maxReconnectBackoff: Duration
 
         public init(
             nodeName: String, kubeconfig: String? = nil, context: String? = nil,
@@ -37,7 +41,7 @@ public struct ClusterAgent: ServiceLifecycle.Service {
             agentSelector: [String: String] = [
                 "app.kubernetes.io/name": "bulwark", "app.kubernetes.io/component": "agent",
             ], identity: String? = nil,
-            resyncPeriod: Duration = .seconds(30)
+            resyncPeriod: Duration = .seconds(30), maxReconnectBackoff: Duration = .seconds(30)
         ) {
             self.nodeName = nodeName
             self.kubeconfig = kubeconfig
@@ -49,6 +53,7 @@ public struct ClusterAgent: ServiceLifecycle.Service {
             self.agentSelector = agentSelector
             self.identity = identity ?? nodeName
             self.resyncPeriod = resyncPeriod
+            self.maxReconnectBackoff = maxReconnectBackoff
         }
     }
 
@@ -126,7 +131,8 @@ private final class Engine: Sendable {
         self.datapath = datapath
         self.reconciler = reconciler
         self.logger = logger
-        informers = Informers(client: client, logger: logger)
+        informers = Informers(
+            client: client, reconnectBackoff: Backoff(maximum: options.maxReconnectBackoff), logger: logger)
         datapathMetrics = DatapathMetrics(metrics: metrics)
         nodeStatus = NodeStatusReporter(client: client, node: options.nodeName, logger: logger)
         leader = LeaderStatusReporter(

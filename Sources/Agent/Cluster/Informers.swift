@@ -17,10 +17,15 @@ public final class Informers: Sendable {
     public let endpointSlices = Store<EndpointSlice>()
 
     private let client: KubeClient
+    private let reconnectBackoff: Backoff
     private let logger: Logger
 
-    public init(client: KubeClient, logger: Logger) {
+    /// - Parameters:
+    ///   - reconnectBackoff: How every watcher waits between failed lists and watches; its `maximum` bounds how long
+    ///     the caches take to catch up once an unreachable API server is back.
+    public init(client: KubeClient, reconnectBackoff: Backoff = Backoff(), logger: Logger) {
         self.client = client
+        self.reconnectBackoff = reconnectBackoff
         self.logger = logger
     }
 
@@ -122,7 +127,8 @@ public final class Informers: Sendable {
         _ store: Store<T>, transform: @escaping @Sendable (T) -> T = { $0 },
         listed: @Sendable (String, Bool) async -> Void, handle: (ObjectChange<T>) async -> Void
     ) async {
-        let watcher = Watcher(api: client.api(T.self, namespace: nil), logger: logger)
+        let watcher = Watcher(
+            api: client.api(T.self, namespace: nil), config: WatcherConfig(backoff: reconnectBackoff), logger: logger)
         var lists = 0
         for await change in Reflector(watcher: watcher, store: store, transform: transform) {
             switch change {

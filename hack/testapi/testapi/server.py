@@ -238,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         # This server closes the connection when a watch ends; saying so keeps the client from reusing it for its
-        # next request, which could otherwise race the close and wait for an answer that never comes.
+        # next request (a 30 s stall once blamed on that race came from the test process, see hack/test).
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
