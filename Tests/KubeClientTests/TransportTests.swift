@@ -16,6 +16,29 @@ import Testing
         #expect(ports.count == 1, "keep-alive connection reused, got ports \(ports)")
     }
 
+    /// A watch may be silent for minutes; a peer that vanished without closing is found by TCP keepalive probes,
+    /// which start after 15 s of silence (curl's default, 60 s, plus 9 probes a minute apart, outlasted the watch).
+    @Test func aQuietWatchConnectionIsProbedByTCPKeepaliveWithinFifteenSeconds() async throws {
+        let server = try await TestAPIServer.start()
+        defer { server.close() }
+        let maps = server.client().api(TestConfigMap.self)
+        let list = try await maps.list()
+        var iterator = maps.watch(WatchOptions(resourceVersion: list.resourceVersion, allowBookmarks: false))
+            .makeAsyncIterator()
+        _ = try await maps.create(TestConfigMap(name: "x"))
+        _ = try await nextEvents(&iterator, 1)
+        let port = try #require(URL(string: server.url)?.port)
+        // The client's end of each connection to the server, with its timer: "timer:(keepalive,14sec,0)".
+        let sockets = try NetNSPod.sh("ss", "-tnoH", "state", "established", "( dport = :\(port) )")
+        let timers = sockets.split(separator: "timer:(keepalive,").dropFirst().map { $0.prefix { $0 != "," } }
+        #expect(!timers.isEmpty, "no keepalive timer on the watch connection: \(sockets)")
+        for timer in timers {
+            let seconds = timer.hasSuffix("ms") ? (Double(timer.dropLast(2)) ?? .infinity) / 1000
+                : timer.hasSuffix("sec") ? Double(timer.dropLast(3)) ?? .infinity : .infinity
+            #expect(seconds <= 15, "keepalive timer \(timer)")
+        }
+    }
+
     @Test func clientSideRateLimitSpacesRequestsAfterTheBurst() async throws {
         let server = try await TestAPIServer.start()
         defer { server.close() }

@@ -126,7 +126,12 @@ final class Transport: Sendable {
         if let timeout = request.timeout ?? (request.streaming ? nil : config.timeout) {
             try handle.set(CURLOPT_TIMEOUT_MS, milliseconds(timeout), "CURLOPT_TIMEOUT_MS")
         }
+        // A watch can be silent for minutes, so a peer that vanished without closing (node loss, a NAT dropping the
+        // flow) is only noticed by TCP keepalive: probes after 15 s idle, every 5 s, give up after the kernel's 9
+        // (about 1 minute) instead of curl's 60 s + 9 x 60 s, which outlasted the watch's own 320 s timeout.
         try handle.set(CURLOPT_TCP_KEEPALIVE, 1, "CURLOPT_TCP_KEEPALIVE")
+        try handle.set(CURLOPT_TCP_KEEPIDLE, 15, "CURLOPT_TCP_KEEPIDLE")
+        try handle.set(CURLOPT_TCP_KEEPINTVL, 5, "CURLOPT_TCP_KEEPINTVL")
         try handle.set(CURLOPT_ACCEPT_ENCODING, string: "", "CURLOPT_ACCEPT_ENCODING")
         try handle.set(CURLOPT_USERAGENT, string: config.userAgent, "CURLOPT_USERAGENT")
         if config.insecureSkipTLSVerify {
