@@ -70,6 +70,7 @@ extension Datapath {
     public static func detachFilters(ownedBy pinRoot: String, from ifindexes: [UInt32], everyOwner: Bool = false)
         throws -> Int
     {
+        bulwark_libbpf_install_logger()  // no kernel notes for interfaces without a clsact qdisc (nothing attached)
         let maps = try pinnedEndpointMapID(pinRoot)
         if maps == nil && !everyOwner { return 0 }
         var detached = 0
