@@ -22,9 +22,7 @@ import Testing
         let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
-        let list = try await maps.list()
-        var iterator = maps.watch(WatchOptions(resourceVersion: list.resourceVersion, allowBookmarks: false))
-            .makeAsyncIterator()
+        var iterator = try await watchFromNow(maps)
         _ = try await maps.create(TestConfigMap(name: "x"))
         _ = try await nextEvents(&iterator, 1)
         let port = try #require(URL(string: server.url)?.port)

@@ -15,6 +15,12 @@ func nextEvents<T: KubeResource>(
     return events
 }
 
+/// A watch from the current list's resourceVersion, without bookmarks: it yields exactly the changes made next.
+func watchFromNow<T: KubeResource>(_ api: Api<T>) async throws -> WatchStream<T>.AsyncIterator {
+    let list = try await api.list()
+    return api.watch(WatchOptions(resourceVersion: list.resourceVersion, allowBookmarks: false)).makeAsyncIterator()
+}
+
 func describe<T>(_ event: WatchEvent<T>) -> String {
     switch event {
     case .added(let o): "added \(o.metadata.name)"
@@ -30,9 +36,7 @@ func describe<T>(_ event: WatchEvent<T>) -> String {
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
         _ = try await maps.create(TestConfigMap(name: "before"))
-        let list = try await maps.list()
-        var iterator = maps.watch(WatchOptions(resourceVersion: list.resourceVersion, allowBookmarks: false))
-            .makeAsyncIterator()
+        var iterator = try await watchFromNow(maps)
         _ = try await maps.create(TestConfigMap(name: "x"))
         _ = try await maps.patch("x", .merge(json: Data(#"{"data":{"a":"1"}}"#.utf8)))
         try await maps.delete("x")
@@ -108,9 +112,7 @@ func describe<T>(_ event: WatchEvent<T>) -> String {
         let server = try await TestAPIServer.start()
         defer { server.close() }
         let maps = server.client().api(TestConfigMap.self)
-        let list = try await maps.list()
-        var iterator = maps.watch(WatchOptions(resourceVersion: list.resourceVersion, allowBookmarks: false))
-            .makeAsyncIterator()
+        var iterator = try await watchFromNow(maps)
         let big = String(repeating: "0123456789", count: 500_000)
         _ = try await maps.create(TestConfigMap(name: "big", data: ["blob": big]))
         try await server.command("chunking", ["size": 7])
