@@ -43,11 +43,7 @@ extension Datapath {
         lock.lock()
         defer { lock.unlock() }
         var changed = false
-        for program in DatapathProgram.allCases {
-            let result = bulwark_tc_detach(
-                Int32(ifindex), program.hookIsEgress, Self.filterHandle, Self.filterPriority)
-            if result == -ENOENT || result == -ENODEV || result == -EINVAL { continue }
-            try check(result, "detach \(program.rawValue) from ifindex \(ifindex)")
+        for program in DatapathProgram.allCases where try Self.detachFilter(program, ifindex: ifindex) {
             changed = true
         }
         return changed
@@ -79,15 +75,19 @@ extension Datapath {
             for program in DatapathProgram.allCases {
                 let ours = try everyOwner ? attachedProgramID(program, ifindex: ifindex) != nil
                     : ownedFilter(program, ifindex: ifindex, mapID: maps ?? 0)
-                guard ours else { continue }
-                let result = bulwark_tc_detach(Int32(ifindex), program.hookIsEgress, filterHandle, filterPriority)
-                if result == -ENOENT || result == -ENODEV || result == -EINVAL { continue }
-                try check(result, "detach \(program.rawValue) from ifindex \(ifindex)")
-                changed = true
+                if ours, try detachFilter(program, ifindex: ifindex) { changed = true }
             }
             if changed { detached += 1 }
         }
         return detached
+    }
+
+    /// Removes the filter at Bulwark's handle on the program's hook; false when there was none (or no interface).
+    private static func detachFilter(_ program: DatapathProgram, ifindex: UInt32) throws -> Bool {
+        let result = bulwark_tc_detach(Int32(ifindex), program.hookIsEgress, filterHandle, filterPriority)
+        if result == -ENOENT || result == -ENODEV || result == -EINVAL { return false }
+        try check(result, "detach \(program.rawValue) from ifindex \(ifindex)")
+        return true
     }
 
     /// The id of the endpoint map pinned under `pinRoot` (every Bulwark program reads it), nil when none is pinned.
