@@ -64,20 +64,26 @@ extension Datapath {
     }
 
     /// Writes the plan in the hitless order (see `program(_:)`); each step is one batched syscall per map. Endpoint
-    /// slots follow the hash: published after it gains a config, withdrawn before it loses one, and reconciled with
-    /// it at the end (every slot is checked when the state was read back, since slots of a crashed or older agent
-    /// may be stale).
+    /// slots and selector copies follow their hashes: published after the hash gains an entry, withdrawn before it
+    /// loses one, and reconciled with it when the state was read back (an earlier process may have left them stale);
+    /// endpoint slots at the end, selector copies first, since a copy's bucket says which selectors do not exist.
     private func apply(_ plan: ProgramPlan, fresh: Bool) throws -> Int {
         var operations = 0
+        // The selector copies must match the hash before the first change (an earlier process may have left them).
+        if fresh {
+            try selectorCache.reconcile(try selectors.entries(as: (bulwark_selector_key.self, bulwark_selector_value.self)))
+        }
         // 0. New policy sets (and the counter slots of their rules).
         operations += try writeSets(plan.newSets)
         // 1. Every endpoint's leftovers, then its selectors, then (after all selectors) the configs that flip.
         let stale = plan.steps.flatMap(\.staleSelectors).map(\.raw)
+        try selectorCache.withdraw(stale)
         try selectors.delete(stale)
         let writes = plan.steps.flatMap(\.writes).map { write in
             (write.key.raw, bulwark_selector_value(set: write.set, content: plan.after.sets[write.set], slots: ruleSlots))
         }
         try selectors.update(writes)
+        try selectorCache.publish(writes)
         let configs = plan.steps.compactMap { step in step.config.map { (step.ifindex, $0.raw(ifindex: step.ifindex)) } }
         try endpoints.update(configs)
         endpointSlots.publish(plan.steps.compactMap { step in step.config.map { (step.ifindex, $0) } })
@@ -92,7 +98,9 @@ extension Datapath {
         try endpoints.delete(plan.removedEndpoints)
         operations += plan.removedEndpoints.count
         // 4. Old generations, selectors gone in place, of removed endpoints, orphans; then sets nobody selects.
-        try selectors.delete(plan.finalSelectorDeletions.map(\.raw))
+        let finalDeletions = plan.finalSelectorDeletions.map(\.raw)
+        try selectorCache.withdraw(finalDeletions)
+        try selectors.delete(finalDeletions)
         let unusedSetKeys = plan.unusedSets.flatMap { set in set.content.keys.map { (set.id, $0) } }
         try deleteSetKeys(unusedSetKeys)
         endpointSlots.reconcile(plan.after.endpoints, scanAll: fresh)

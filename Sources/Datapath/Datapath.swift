@@ -26,6 +26,7 @@ public final class Datapath: @unchecked Sendable {
     let endpointSlots: EndpointSlots
     let ipcache: BPFMap
     let selectors: BPFMap
+    let selectorCache: SelectorCache
     let policy: BPFMap
     let policyExact: BPFMap
     let conntrack: BPFMap
@@ -77,6 +78,7 @@ public final class Datapath: @unchecked Sendable {
             endpointSlots = try EndpointSlots(map: try BPFMap(object: object, name: "bulwark_endpoint_slots"))
             ipcache = try BPFMap(object: object, name: "bulwark_ipcache")
             selectors = try BPFMap(object: object, name: "bulwark_selectors")
+            selectorCache = SelectorCache(map: try BPFMap(object: object, name: "bulwark_selector_cache"))
             policy = try BPFMap(object: object, name: "bulwark_policy")
             policyExact = try BPFMap(object: object, name: "bulwark_policy_exact")
             conntrack = try BPFMap(object: object, name: "bulwark_conntrack")

@@ -6,6 +6,7 @@
  *   bulwark_endpoint_slots ARRAY (mmapable) ifindex % BULWARK_ENDPOINT_SLOTS -> struct bulwark_endpoint_slot
  *   bulwark_ipcache    LPM_TRIE  struct bulwark_ipcache_key   -> struct bulwark_ipcache_value
  *   bulwark_selectors  HASH      struct bulwark_selector_key  -> struct bulwark_selector_value
+ *   bulwark_selector_cache ARRAY (mmapable) bulwark_selector_bucket_of(key) -> struct bulwark_selector_bucket
  *   bulwark_policy     LPM_TRIE  struct bulwark_policy_key    -> struct bulwark_policy_value  (sets with port ranges)
  *   bulwark_policy_exact HASH    struct bulwark_policy_exact_key -> struct bulwark_policy_value (all other sets)
  *   bulwark_conntrack  LRU_HASH  struct bulwark_ct_key        -> struct bulwark_ct_value
@@ -20,7 +21,7 @@
 #define BULWARK_ABI_H
 #include <linux/types.h>
 
-#define BULWARK_ABI_VERSION 5
+#define BULWARK_ABI_VERSION 6
 
 /* Direction from the pod's point of view. */
 #define BULWARK_DIR_INGRESS 0
@@ -171,6 +172,38 @@ struct bulwark_selector_value {
     struct bulwark_policy_value values[BULWARK_SELECTOR_INLINE];
 };
 _Static_assert(sizeof(struct bulwark_selector_value) == 88, "bulwark_selector_value ABI");
+
+/* The selectors again, in a 4-way set-associative table that the programs read without a kernel call (an array
+ * lookup is inlined; a hash lookup that hits costs ~35 ns on the development VM, a third of a verdict). The
+ * bulwark_selectors hash stays the authority and holds every selector; a bucket holds copies of up to
+ * BULWARK_SELECTOR_WAYS of those that hash to it. A packet's selector is: the matching way's copy; else none when
+ * the bucket is `complete` (no selector hashing to it is missing from its ways); else the hash's answer. A new map
+ * is all zero, so until the agent has filled it every lookup takes the hash.
+ * Userspace writes a bucket through an mmap of the map like a seqcount: `sequence` is odd while it writes, and a
+ * program that sees an odd or changed `sequence` around its reads uses the hash instead. The programs order their
+ * reads with compiler barriers only, which is enough where loads are not reordered with loads (x86-64); elsewhere
+ * the agent leaves every bucket empty and incomplete, so every lookup takes the hash. Copies follow the hash:
+ * written after it gains or changes a selector, removed before it loses one, so a copy is never of a selector the
+ * hash no longer has. A free way's key is all zero (no endpoint has ifindex 0). */
+#define BULWARK_SELECTOR_WAYS 4
+#define BULWARK_SELECTOR_BUCKETS 8192 /* a power of two: 32,768 copies, 3.3 MB */
+struct bulwark_selector_bucket {
+    __u32 sequence;
+    __u32 complete; /* 1: the ways hold every selector that hashes here */
+    struct bulwark_selector_key keys[BULWARK_SELECTOR_WAYS];
+    struct bulwark_selector_value values[BULWARK_SELECTOR_WAYS];
+};
+_Static_assert(sizeof(struct bulwark_selector_bucket) == 408, "bulwark_selector_bucket ABI");
+
+/* The bucket of a selector: a multiplicative hash of its three words, the same function in the programs and in
+ * the agent (which is why it is defined here). */
+static inline __u32 bulwark_selector_bucket_of(const struct bulwark_selector_key *key) {
+    __u32 h = key->endpoint * 0x9E3779B1u ^ key->identity * 0x85EBCA77u ^ (__u32)key->dir_epoch * 0xC2B2AE3Du;
+    h ^= h >> 15;
+    h *= 0x2C1B3C6Du;
+    h ^= h >> 13;
+    return h & (BULWARK_SELECTOR_BUCKETS - 1);
+}
 
 /* Conntrack, oriented from the endpoint: both directions of one flow on one veth share a key. Keyed by endpoint,
  * so the two pods of a same-node connection each keep their own entry and decide independently. ICMP echo uses

@@ -39,6 +39,15 @@ struct {
 } bulwark_selectors SEC(".maps");
 
 struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, BULWARK_SELECTOR_BUCKETS);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __type(key, __u32);
+    __type(value, struct bulwark_selector_bucket);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_selector_cache SEC(".maps");
+
+struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
     __uint(max_entries, 524288);
     __uint(map_flags, BPF_F_NO_PREALLOC);

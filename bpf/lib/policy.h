@@ -83,7 +83,48 @@ static __always_inline void inline_lookup(const struct bulwark_selector_value *s
     }
 }
 
-/* Copies the policy value covering (proto, dport) for one remote identity into `out` (left as is when none does).
+#define compiler_barrier() asm volatile("" ::: "memory")
+
+enum cached { CACHE_UNSURE, CACHE_NO_SELECTOR, CACHE_INLINE, CACHE_SET };
+
+/* The selector from the bulwark_selector_cache bucket (see the ABI header): CACHE_INLINE with `out` filled,
+ * CACHE_SET with `set` the set to look up, CACHE_NO_SELECTOR, or CACHE_UNSURE when only the hash can tell (the
+ * bucket is incomplete, or userspace wrote it while it was read). */
+static __always_inline enum cached cached_selector(const struct bulwark_selector_key *key, __u8 proto, __be16 dport,
+                                                   struct bulwark_policy_value *out, __u32 *set) {
+    __u32 index = bulwark_selector_bucket_of(key);
+    struct bulwark_selector_bucket *bucket = bpf_map_lookup_elem(&bulwark_selector_cache, &index);
+    if (!bucket)
+        return CACHE_UNSURE;
+    __u32 sequence = *(volatile __u32 *)&bucket->sequence;
+    if (sequence & 1)
+        return CACHE_UNSURE;
+    compiler_barrier();
+    enum cached answer = bucket->complete ? CACHE_NO_SELECTOR : CACHE_UNSURE;
+    const __u32 *wanted = (const __u32 *)key;
+#pragma unroll
+    for (int way = 0; way < BULWARK_SELECTOR_WAYS; way++) {
+        const __u32 *held = (const __u32 *)&bucket->keys[way];
+        if (held[0] == wanted[0] && held[1] == wanted[1] && held[2] == wanted[2]) {
+            const struct bulwark_selector_value *sel = &bucket->values[way];
+            if (sel->inline_count) {
+                inline_lookup(sel, proto, dport, out);
+                answer = CACHE_INLINE;
+            } else {
+                *set = sel->set_id;
+                answer = CACHE_SET;
+            }
+            break;
+        }
+    }
+    compiler_barrier();
+    if (*(volatile __u32 *)&bucket->sequence != sequence)
+        return CACHE_UNSURE;
+    return answer;
+}
+
+/* Copies the policy value covering (proto, dport) for one remote identity into `out` (zeroed by the caller, left as
+ * is when none does).
  * A global function, so the verifier checks it once rather than on every path through the program: the value
  * comes from one of three maps, and the inline scan branches per key, which multiplied the verifier's states. */
 __attribute__((noinline)) int bulwark_policy_lookup(__u32 endpoint, __u32 identity, __u32 dir_epoch,
@@ -93,14 +134,29 @@ __attribute__((noinline)) int bulwark_policy_lookup(__u32 endpoint, __u32 identi
     struct bulwark_selector_key selector = {.endpoint = endpoint, .identity = identity, .dir_epoch = dir_epoch};
     __u8 proto = proto_port >> 16;
     __be16 dport = proto_port & 0xffff;
-    struct bulwark_selector_value *sel = bpf_map_lookup_elem(&bulwark_selectors, &selector);
-    if (!sel)
+    struct bulwark_policy_value cached = {};
+    __u32 set = 0;
+    switch (cached_selector(&selector, proto, dport, &cached, &set)) {
+    case CACHE_NO_SELECTOR:
         return 0;
-    if (sel->inline_count) {
-        inline_lookup(sel, proto, dport, out);
+    case CACHE_INLINE:
+        if (cached.flags)
+            *out = cached;
         return 0;
+    case CACHE_SET:
+        break;
+    default: {
+        struct bulwark_selector_value *sel = bpf_map_lookup_elem(&bulwark_selectors, &selector);
+        if (!sel)
+            return 0;
+        if (sel->inline_count) {
+            inline_lookup(sel, proto, dport, out);
+            return 0;
+        }
+        set = sel->set_id;
     }
-    struct bulwark_policy_value *v = set_lookup(sel->set_id, proto, dport);
+    }
+    struct bulwark_policy_value *v = set_lookup(set, proto, dport);
     if (v)
         *out = *v;
     return 0;

@@ -43,6 +43,20 @@ int bulwark_map_munmap(void *base, size_t size);
 void bulwark_endpoint_slot_store(void *base, __u32 index, struct bulwark_endpoint_slot slot);
 struct bulwark_endpoint_slot bulwark_endpoint_slot_load(const void *base, __u32 index);
 
+/// Rewrites buckets `indexes[i]` of the bulwark_selector_cache array from `before[i]` (what they hold) to `after[i]`
+/// like a seqcount writer: every bucket's sequence is made odd (content unchanged), then the new content is
+/// written, then the sequence is made even again, each step one batch syscall, so a program that reads a bucket
+/// while it changes sees its sequence change. The sequences in `after` are set here. On failure buckets may be left
+/// with an odd sequence, which makes the programs use the hash until a later write.
+int bulwark_selector_buckets_write(int fd, const __u32 *indexes, const struct bulwark_selector_bucket *before,
+                                   struct bulwark_selector_bucket *after, __u32 count);
+
+/// Way `way` of a bucket (the ABI struct's arrays are tuples in Swift).
+struct bulwark_selector_key bulwark_selector_bucket_key(const struct bulwark_selector_bucket *bucket, __u32 way);
+struct bulwark_selector_value bulwark_selector_bucket_value(const struct bulwark_selector_bucket *bucket, __u32 way);
+void bulwark_selector_bucket_set(struct bulwark_selector_bucket *bucket, __u32 way, struct bulwark_selector_key key,
+                                 struct bulwark_selector_value value);
+
 /// 1 when `path` is on a BPF file system (where pins survive), else 0.
 int bulwark_is_bpffs(const char *path);
 

@@ -1,0 +1,169 @@
+import BPFShims
+import DataplaneModel
+import Foundation
+import Testing
+
+@testable import Datapath
+
+/// The selector cache: the programs' inlined copies of the selectors. The programs must answer from a copy when the
+/// bucket is whole and readable, from the hash when it is not, and the agent must keep copies and hash in step
+/// through overflow, removals and whatever an earlier process left behind.
+@Suite(.enabled(if: isRoot && SelectorCache.isEnabled, "needs root for BPF, and x86-64 for the cache"))
+struct SelectorCacheTests {
+    /// Loopback (the endpoint) isolated for ingress, allowing TCP 80 from identity A.
+    let allowA = DirectionPolicy(
+        isolation: .enforce, entries: [PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(80), rule: 1)])
+
+    private final class Probe {
+        var port: UInt16 = 20_000
+        /// Whether a fresh TCP SYN from `source` to `dport` passes (a new source port each time: no conntrack hit).
+        func passes(_ datapath: Datapath, from source: String = Net.a4, dport: UInt16) throws -> Bool {
+            port += 1
+            let packet = PacketBuilder.packet(.tcp, from: source, to: Net.pod4, sport: port, dport: dport)
+            return try datapath.testRun(.toContainer, packet: packet).passed
+        }
+    }
+
+    /// The key of loopback's ingress selector for `identity` in its active generation.
+    private func key(_ datapath: Datapath, _ identity: Identity) throws -> SelectorCache.Key {
+        let epoch = try #require(try datapath.endpoints.lookup(UInt32(1), as: bulwark_endpoint.self)).policy_epoch
+        return SelectorCache.Key(endpoint: 1, identity: identity.rawValue, dirEpoch: epoch << 1)
+    }
+
+    private func bucket(_ datapath: Datapath, _ index: UInt32) throws -> bulwark_selector_bucket {
+        try #require(try datapath.selectorCache.map.lookup(index, as: bulwark_selector_bucket.self))
+    }
+
+    private func heldKeys(_ bucket: bulwark_selector_bucket) -> Set<SelectorCache.Key> {
+        var bucket = bucket
+        return Set(
+            (0..<UInt32(BULWARK_SELECTOR_WAYS)).map { bulwark_selector_bucket_key(&bucket, $0) }
+                .filter { $0.endpoint != 0 }.map(SelectorCache.Key.init))
+    }
+
+    /// The way holding `key` (the test's forgeries edit it).
+    private func way(of key: SelectorCache.Key, in bucket: bulwark_selector_bucket) throws -> UInt32 {
+        var bucket = bucket
+        return try #require(
+            (0..<UInt32(BULWARK_SELECTOR_WAYS)).first { SelectorCache.Key(bulwark_selector_bucket_key(&bucket, $0)) == key })
+    }
+
+    @Test func programmedSelectorsAreCopiedIntoCompleteBuckets() throws {
+        let f = try DatapathFixture()
+        try f.datapath.program(Net.state(ingress: allowA))
+        let a = try key(f.datapath, Net.idA)
+        let held = try bucket(f.datapath, a.bucket)
+        #expect(heldKeys(held) == [a])
+        #expect(held.complete == 1 && held.sequence % 2 == 0 && held.sequence > 0)
+        #expect(f.datapath.selectorCache.overflowCount == 0)
+    }
+
+    /// Forged copies show which source the programs read: the copy when the bucket is readable and whole, the hash
+    /// when its sequence is odd (a write in progress) or it is incomplete.
+    @Test func theProgramsReadTheCopyOnlyWhenItIsSafe() throws {
+        let f = try DatapathFixture()
+        let probe = Probe()
+        try f.datapath.program(Net.state(ingress: allowA))
+        let a = try key(f.datapath, Net.idA)
+        let original = try bucket(f.datapath, a.bucket)
+        let way = try way(of: a, in: original)
+
+        // The copy is edited to allow port 81 instead of 80; the hash still says 80.
+        var forged = original
+        var value = bulwark_selector_bucket_value(&forged, way)
+        #expect(value.inline_count == 1)
+        value.keys.0.dport = (0, 81)
+        bulwark_selector_bucket_set(&forged, way, a.raw, value)
+        try f.datapath.selectorCache.map.update(a.bucket, forged)
+        #expect(try probe.passes(f.datapath, dport: 81) && !probe.passes(f.datapath, dport: 80), "copy read")
+
+        forged.sequence |= 1
+        try f.datapath.selectorCache.map.update(a.bucket, forged)
+        #expect(try probe.passes(f.datapath, dport: 80) && !probe.passes(f.datapath, dport: 81), "odd: hash read")
+
+        // Without the copy, a complete bucket means "no selector": A is denied although the hash allows it.
+        var emptied = original
+        bulwark_selector_bucket_set(&emptied, way, zeroed(bulwark_selector_key.self), zeroed(bulwark_selector_value.self))
+        try f.datapath.selectorCache.map.update(a.bucket, emptied)
+        #expect(try !probe.passes(f.datapath, dport: 80), "complete bucket trusted")
+        emptied.complete = 0
+        try f.datapath.selectorCache.map.update(a.bucket, emptied)
+        #expect(try probe.passes(f.datapath, dport: 80), "incomplete bucket: hash read")
+    }
+
+    /// More selectors than ways in one bucket: the extra ones are judged through the hash (the bucket is marked
+    /// incomplete), and move into the ways that removals free.
+    @Test func anOverflowingBucketDefersToTheHashUntilWaysFree() throws {
+        let f = try DatapathFixture()
+        let probe = Probe()
+        try f.datapath.program(Net.state(ingress: DirectionPolicy(isolation: .enforce, entries: [])))
+        // Identities whose selectors share one bucket in the active generation (kept: only exact selectors change).
+        let first = try key(f.datapath, Identity(rawValue: 10_000))
+        let colliding = (UInt32(10_000)..<UInt32(2_000_000)).lazy.filter {
+            SelectorCache.Key(endpoint: 1, identity: $0, dirEpoch: first.dirEpoch).bucket == first.bucket
+        }.prefix(7).map { Identity(rawValue: $0) }.reduce(into: [Identity]()) { $0.append($1) }
+        // The first six get a port each; the seventh no selector at all.
+        let allowed = Array(colliding.prefix(6))
+        func address(_ index: Int) -> String { "10.9.0.\(index + 1)" }
+        func port(_ index: Int) -> UInt16 { UInt16(9_000 + index) }
+        func state(_ identities: [Identity]) -> DesiredState {
+            var state = Net.state(
+                ingress: DirectionPolicy(
+                    isolation: .enforce,
+                    entries: identities.map { identity in
+                        let index = colliding.firstIndex(of: identity)!
+                        return PolicyEntry(
+                            peer: identity, proto: .tcp, ports: PortRange(port(index)),
+                            rule: RuleID(rawValue: UInt32(index + 1)))
+                    }))
+            state.ipcache += colliding.enumerated().map { index, identity in
+                IPCacheEntry(prefix: IPPrefix("\(address(index))/32")!, identity: identity)
+            }
+            return state
+        }
+        func check(_ live: [Identity]) throws {
+            for (index, identity) in colliding.enumerated() {
+                #expect(try probe.passes(f.datapath, from: address(index), dport: port(index)) == live.contains(identity))
+                #expect(try !probe.passes(f.datapath, from: address(index), dport: 9_100))
+            }
+        }
+
+        try f.datapath.program(state(allowed))
+        #expect(try key(f.datapath, allowed[0]).dirEpoch == first.dirEpoch, "written in place")
+        var held = try bucket(f.datapath, first.bucket)
+        #expect(heldKeys(held).count == 4 && held.complete == 0)
+        #expect(f.datapath.selectorCache.overflowCount == 2)
+        try check(allowed)
+
+        let kept = Array(allowed.suffix(3))
+        try f.datapath.program(state(kept))
+        held = try bucket(f.datapath, first.bucket)
+        #expect(heldKeys(held) == Set(try kept.map { try key(f.datapath, $0) }) && held.complete == 1)
+        #expect(f.datapath.selectorCache.overflowCount == 0)
+        try check(kept)
+    }
+
+    @Test func copiesLeftStaleByAnEarlierAgentAreRepairedByTheNextAgentsFirstProgram() throws {
+        let f = try DatapathFixture()
+        let probe = Probe()
+        try f.datapath.program(Net.state(ingress: allowA))
+        // As if an agent died mid-write: a copy for B (which the hash lacks) in a complete bucket, and A's bucket odd.
+        let a = try key(f.datapath, Net.idA)
+        let b = SelectorCache.Key(endpoint: 1, identity: Net.idB.rawValue, dirEpoch: a.dirEpoch)
+        var aBucket = try bucket(f.datapath, a.bucket)
+        let copyOfA = bulwark_selector_bucket_value(&aBucket, try way(of: a, in: aBucket))
+        var forged = try bucket(f.datapath, b.bucket)
+        let freeWay: UInt32 = a.bucket == b.bucket ? 1 : 0
+        bulwark_selector_bucket_set(&forged, freeWay, b.raw, copyOfA)
+        forged.complete = 1
+        try f.datapath.selectorCache.map.update(b.bucket, forged)
+        #expect(try probe.passes(f.datapath, from: Net.b4, dport: 80), "the stale copy is read")
+
+        let restarted = try Datapath(pinRoot: f.root)
+        try restarted.program(Net.state(ingress: allowA))
+        #expect(try !probe.passes(restarted, from: Net.b4, dport: 80))
+        #expect(try probe.passes(restarted, from: Net.a4, dport: 80))
+        #expect(heldKeys(try bucket(restarted, b.bucket)).contains(b) == false)
+        #expect(heldKeys(try bucket(restarted, a.bucket)).contains(a))
+    }
+}
