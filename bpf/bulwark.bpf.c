@@ -6,8 +6,9 @@
  * Per packet: endpoint config by ifindex (an inlined slot array, the hash only when two interfaces share a slot;
  * unknown interface: pass, nothing else looked up) -> parse (headers read in place, copied only from a non-linear
  * skb) -> conntrack (live flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world), then
- * per identity (exact; identity 0 only when the endpoint has wildcard entries) a selector hash lookup, whose value
- * holds small policy sets whole; larger sets take one to three exact hash lookups of (set, protocol, port),
+ * per identity (exact; identity 0 only when the endpoint has wildcard entries) a selector, from an inlined bucket
+ * of copies (the selector hash when the bucket cannot answer), which holds small policy sets whole; larger sets take
+ * one to three exact hash lookups of (set, protocol, port),
  * sets with port ranges one LPM lookup -> verdict -> on pass, a conntrack entry so replies and later packets pass.
  * A direction that is not isolated does no policy lookup. Only the LPM tries get deeper as they fill (the ipcache
  * with the cluster's prefixes, the policy trie with range sets' keys); selector and set lookups are hashes, so the
@@ -15,9 +16,9 @@
  * array slot (an inlined index; rules past the slots are counted in a hash, see BULWARK_RULE_SLOTS).
  * Where the time goes (BPF_PROG_TEST_RUN on the 2-core development VM, whose kernel pays for every function return
  * (SRSO "safe RET" mitigation)): ~40 ns for the test-run loop and an empty program; array lookups (endpoint slot,
- * counters, statistics, clock cache) are inlined and cost ~1 ns; every lookup that is a kernel call costs ~12 ns
- * (LPM trie, 1 entry) to ~35 ns (hash hit: the selector), ~40 ns for the conntrack LRU hash; the global policy
- * function call ~9 ns; parsing ~3 ns. Helper calls that the verifier does not inline are kept off the common path
+ * counters, statistics, clock cache, selector buckets) are inlined and cost ~1 ns; every lookup that is a kernel
+ * call costs ~12 ns (LPM trie, 1 entry) to ~35 ns (hash hit, which is why selectors are copied into buckets), ~40 ns
+ * for the conntrack LRU hash; the global policy function call ~9 ns; parsing ~3 ns. Helper calls that the verifier does not inline are kept off the common path
  * (bpf_skb_load_bytes only for non-linear headers, the coarse clock once per tick and CPU).
  *
  * Documented rules:

@@ -1,7 +1,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/pkt_cls.h>
@@ -165,42 +164,20 @@ struct bulwark_endpoint_slot bulwark_endpoint_slot_load(const void *base, __u32 
     return slot;
 }
 
-static int write_buckets(int fd, const __u32 *indexes, const struct bulwark_selector_bucket *buckets, __u32 count) {
-    __u32 done = count;
-    int err = bulwark_map_update_batch(fd, indexes, buckets, &done);
-    if (err != -EINVAL && err != -EOPNOTSUPP && err != -524 /* ENOTSUPP */)
-        return err;
-    for (__u32 i = 0; i < count; i++) {
-        err = bpf_map_update_elem(fd, &indexes[i], &buckets[i], BPF_ANY);
-        if (err)
-            return err;
-    }
-    return 0;
+struct bulwark_selector_bucket bulwark_selector_bucket_load(const void *base, __u32 index) {
+    struct bulwark_selector_bucket bucket;
+    memcpy(&bucket, (const struct bulwark_selector_bucket *)base + index, sizeof(bucket));
+    return bucket;
 }
 
-int bulwark_selector_buckets_write(int fd, const __u32 *indexes, const struct bulwark_selector_bucket *before,
-                                   struct bulwark_selector_bucket *after, __u32 count) {
-    if (count == 0)
-        return 0;
-    struct bulwark_selector_bucket *marked = malloc(sizeof(*marked) * count);
-    if (!marked)
-        return -ENOMEM;
-    for (__u32 i = 0; i < count; i++) {
-        /* A bucket left odd by an interrupted write stays odd until this write ends. */
-        __u32 odd = before[i].sequence | 1;
-        marked[i] = before[i];
-        marked[i].sequence = odd;
-        after[i].sequence = odd;
-    }
-    int err = write_buckets(fd, indexes, marked, count);
-    if (!err)
-        err = write_buckets(fd, indexes, after, count);
-    for (__u32 i = 0; i < count; i++)
-        after[i].sequence += 1;
-    if (!err)
-        err = write_buckets(fd, indexes, after, count);
-    free(marked);
-    return err;
+void bulwark_selector_bucket_store(void *base, __u32 index, struct bulwark_selector_bucket content) {
+    struct bulwark_selector_bucket *bucket = (struct bulwark_selector_bucket *)base + index;
+    __u32 odd = __atomic_load_n(&bucket->sequence, __ATOMIC_RELAXED) | 1;
+    __atomic_store_n(&bucket->sequence, odd, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE); /* the odd sequence before any content */
+    memcpy((char *)bucket + sizeof(bucket->sequence), (const char *)&content + sizeof(content.sequence),
+           sizeof(content) - sizeof(content.sequence));
+    __atomic_store_n(&bucket->sequence, odd + 1, __ATOMIC_RELEASE); /* the content before the even sequence */
 }
 
 struct bulwark_selector_key bulwark_selector_bucket_key(const struct bulwark_selector_bucket *bucket, __u32 way) {

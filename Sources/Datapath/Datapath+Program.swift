@@ -46,7 +46,7 @@ extension Datapath {
             endpoints: endpoints, ipcache: ipcache, selectors: selectors, policy: policy, policyExact: policyExact)
         nextSetID = plan.nextSetID
         do {
-            report.mapOperations = try apply(plan, fresh: memo == nil)
+            report.mapOperations = try selectorCache.batch { try apply(plan, fresh: memo == nil) }
         } catch {
             self.memo = nil
             throw error

@@ -11,9 +11,20 @@ import Foundation
 enum TrafficBench {
     static let rules = 1_000
 
-    static func run(seconds: Int, rounds: Int) throws {
+    /// - Parameter segmentOffloads: false turns TSO, GSO and GRO off on both veth pairs, so TCP sends MTU-sized
+    ///   packets and the per-packet cost of each configuration shows (with offloads, one 64 KB segment carries ~45
+    ///   packets' worth of data past each program or rule set).
+    static func run(seconds: Int, rounds: Int, segmentOffloads: Bool) throws {
         let a = try NetNSPod()
         let b = try NetNSPod()
+        if !segmentOffloads {
+            for pod in [a, b] {
+                try NetNSPod.sh(
+                    "ip", "netns", "exec", pod.namespace, "ethtool", "-K", "eth0", "tso", "off", "gso", "off", "gro",
+                    "off")
+                try NetNSPod.sh("ethtool", "-K", pod.hostInterface, "tso", "off", "gso", "off", "gro", "off")
+            }
+        }
         try b.serve(tcp: [8080])
         // The connection loop opens thousands of connections per sample: let the client reuse TIME_WAIT ports
         // (per-namespace settings) so later samples do not slow down on port exhaustion.
@@ -55,9 +66,19 @@ enum TrafficBench {
         for round in 0..<rounds {
             for step in names.indices { try measure((step + round) % names.count) }
         }
+        let runCost = try withDatapath { datapath in
+            try programBulwark(datapath, a: a, b: b, allowed: allowed)
+            defer { for pod in [a, b] { _ = try? datapath.detach(ifindex: pod.ifindex) } }
+            return try meanRunTime(datapath) { _ = try throughput(from: a, to: b, seconds: seconds) }
+        }
+        let packets = segmentOffloads ? "64 KB segments (offloads on)" : "MTU-sized packets (TSO, GSO and GRO off)"
         print(
-            "\n## Veth throughput and connection rate (\(seconds) s per sample after 1 s of warm-up, \(rounds) rounds,"
-                + " configurations rotated per round; iperf3 client on CPU 0, server on CPU 1; A -> host routing -> B)")
+            "\n## Veth throughput and connection rate, \(packets) (\(seconds) s per sample after 1 s of warm-up,"
+                + " \(rounds) rounds, configurations rotated per round; iperf3 client on CPU 0, server on CPU 1;"
+                + " A -> host routing -> B)")
+        print(
+            "Bulwark's programs in an extra throughput sample with kernel BPF statistics on: mean run time"
+                + " \(format(runCost.nanoseconds, 0)) ns per packet, \(format(runCost.runsPerSecond / 1e3, 0))k runs/s")
         print(
             "| configuration | Gbit/s (median) | vs baseline, median of per-round ratios (range) | samples Gbit/s |"
                 + " connections/s (median) | vs baseline (range) | samples conn/s |")
@@ -72,6 +93,33 @@ enum TrafficBench {
                     + " \(throughputSamples) | \(format(median(rates[index]), 0)) | \(summary(rateRatios)) |"
                     + " \(rateSamples) |")
         }
+    }
+
+    /// The mean run time of both programs per packet while `body` runs, from the kernel's BPF statistics. They are
+    /// on only here (kernel.bpf_stats_enabled adds two clock reads to every run of every program), not while
+    /// throughput is compared.
+    static func meanRunTime(_ datapath: Datapath, during body: () throws -> Void) throws -> (
+        nanoseconds: Double, runsPerSecond: Double
+    ) {
+        func totals() throws -> (runs: Int, nanoseconds: Int) {
+            var total = (runs: 0, nanoseconds: 0)
+            for program in ["from_container", "to_container"] {
+                let json = try NetNSPod.sh("bpftool", "-j", "prog", "show", "pinned", datapath.pinRoot + "/" + program)
+                let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+                total.runs += object?["run_cnt"] as? Int ?? 0
+                total.nanoseconds += object?["run_time_ns"] as? Int ?? 0
+            }
+            return total
+        }
+        try NetNSPod.sh("sysctl", "-qw", "kernel.bpf_stats_enabled=1")
+        defer { _ = try? NetNSPod.sh("sysctl", "-qw", "kernel.bpf_stats_enabled=0") }
+        let before = try totals()
+        let start = Date()
+        try body()
+        let elapsed = Date().timeIntervalSince(start)
+        let after = try totals()
+        let runs = after.runs - before.runs
+        return (Double(after.nanoseconds - before.nanoseconds) / Double(max(runs, 1)), Double(runs) / elapsed)
     }
 
     /// "median% (min–max%)" of per-round ratios.

@@ -14,7 +14,11 @@ print(
         + " \(loadAverage()) at start)")
 if selected("verdict") { try VerdictBench.run(repeatCount: quick ? 100_000 : 1_000_000) }
 if selected("update") { try UpdateBench.run() }
-if selected("traffic") { try TrafficBench.run(seconds: quick ? 2 : 5, rounds: quick ? 2 : 5) }
+if selected("traffic") {
+    for offloads in [true, false] {
+        try TrafficBench.run(seconds: quick ? 2 : 5, rounds: quick ? 2 : 5, segmentOffloads: offloads)
+    }
+}
 print("load average at end: \(loadAverage())")
 
 func loadAverage() -> String {

@@ -166,4 +166,21 @@ struct SelectorCacheTests {
         #expect(heldKeys(try bucket(restarted, b.bucket)).contains(b) == false)
         #expect(heldKeys(try bucket(restarted, a.bucket)).contains(a))
     }
+
+    /// Pins of ABI 5, which had no bucket table: the next agent creates it beside them, and until its first program
+    /// fills it, the all-zero buckets (incomplete) send every lookup to the hash, so verdicts do not change.
+    @Test func pinsWithoutTheTableAreAdoptedAndJudgedByTheHashUntilFilled() throws {
+        let f = try DatapathFixture()
+        let probe = Probe()
+        try f.datapath.program(Net.state(ingress: allowA))
+        #expect(unlink(f.root + "/bulwark_selector_cache") == 0)
+
+        let upgraded = try Datapath(pinRoot: f.root)
+        let a = try key(upgraded, Net.idA)
+        #expect(heldKeys(try bucket(upgraded, a.bucket)).isEmpty)
+        #expect(try probe.passes(upgraded, from: Net.a4, dport: 80) && !probe.passes(upgraded, from: Net.b4, dport: 80))
+        try upgraded.program(Net.state(ingress: allowA))
+        #expect(heldKeys(try bucket(upgraded, a.bucket)) == [a])
+        #expect(try probe.passes(upgraded, from: Net.a4, dport: 80) && !probe.passes(upgraded, from: Net.b4, dport: 80))
+    }
 }

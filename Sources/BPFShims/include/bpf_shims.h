@@ -43,13 +43,12 @@ int bulwark_map_munmap(void *base, size_t size);
 void bulwark_endpoint_slot_store(void *base, __u32 index, struct bulwark_endpoint_slot slot);
 struct bulwark_endpoint_slot bulwark_endpoint_slot_load(const void *base, __u32 index);
 
-/// Rewrites buckets `indexes[i]` of the bulwark_selector_cache array from `before[i]` (what they hold) to `after[i]`
-/// like a seqcount writer: every bucket's sequence is made odd (content unchanged), then the new content is
-/// written, then the sequence is made even again, each step one batch syscall, so a program that reads a bucket
-/// while it changes sees its sequence change. The sequences in `after` are set here. On failure buckets may be left
-/// with an odd sequence, which makes the programs use the hash until a later write.
-int bulwark_selector_buckets_write(int fd, const __u32 *indexes, const struct bulwark_selector_bucket *before,
-                                   struct bulwark_selector_bucket *after, __u32 count);
+/// Reads / rewrites bucket `index` of the mapped bulwark_selector_cache array. The store is a seqcount writer: the
+/// bucket's sequence is made odd, the content written, and the sequence made even, with release ordering between
+/// the steps, so a program reading the bucket meanwhile sees its sequence change and asks the hash instead. A
+/// sequence found odd (a writer that died mid-write) ends even.
+struct bulwark_selector_bucket bulwark_selector_bucket_load(const void *base, __u32 index);
+void bulwark_selector_bucket_store(void *base, __u32 index, struct bulwark_selector_bucket content);
 
 /// Way `way` of a bucket (the ABI struct's arrays are tuples in Swift).
 struct bulwark_selector_key bulwark_selector_bucket_key(const struct bulwark_selector_bucket *bucket, __u32 way);
