@@ -1,12 +1,13 @@
 // Datapath benchmarks for the README (figures, not tests): per-packet verdict cost via BPF_PROG_TEST_RUN,
 // map update rate, and veth throughput / connection rate against iptables and nftables. Needs root.
-// Usage: bulwark-bench-datapath [--quick] [--only verdict|update|traffic]
+// Usage: bulwark-bench-datapath [--quick] [--only verdict|update|traffic] [--rounds N (traffic)]
 import Datapath
 import DataplaneModel
 import Foundation
 
 let quick = CommandLine.arguments.contains("--quick")
 let only = CommandLine.arguments.firstIndex(of: "--only").map { CommandLine.arguments[$0 + 1] }
+let rounds = CommandLine.arguments.firstIndex(of: "--rounds").flatMap { Int(CommandLine.arguments[$0 + 1]) }
 func selected(_ part: String) -> Bool { only == nil || only == part }
 try Datapath.mountBPFFileSystem()
 print(
@@ -16,7 +17,7 @@ if selected("verdict") { try VerdictBench.run(repeatCount: quick ? 100_000 : 1_0
 if selected("update") { try UpdateBench.run() }
 if selected("traffic") {
     for offloads in [true, false] {
-        try TrafficBench.run(seconds: quick ? 2 : 5, rounds: quick ? 2 : 5, segmentOffloads: offloads)
+        try TrafficBench.run(seconds: quick ? 2 : 5, rounds: rounds ?? (quick ? 2 : 7), segmentOffloads: offloads)
     }
 }
 print("load average at end: \(loadAverage())")
