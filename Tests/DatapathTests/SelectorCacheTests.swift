@@ -1,6 +1,7 @@
 import BPFShims
 import DataplaneModel
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Datapath
@@ -182,5 +183,52 @@ struct SelectorCacheTests {
         try upgraded.program(Net.state(ingress: allowA))
         #expect(heldKeys(try bucket(upgraded, a.bucket)) == [a])
         #expect(try probe.passes(upgraded, from: Net.a4, dport: 80) && !probe.passes(upgraded, from: Net.b4, dport: 80))
+    }
+
+    /// A bucket rewritten over and over, on the other CPU, while a million packets are judged: every read sees a
+    /// whole bucket or notices the write (odd or changed sequence) and asks the hash. The two contents both allow A's
+    /// packets (one by its copy, the other by sending A to the hash), but half of one and half of the other would
+    /// not: A's key with the other way's value, or "complete" without A's copy, drops them.
+    @Test func noPacketIsJudgedByAHalfWrittenBucket() throws {
+        let f = try DatapathFixture()
+        try f.datapath.program(Net.state(ingress: allowA))
+        let a = try key(f.datapath, Net.idA)
+        let whole = try bucket(f.datapath, a.bucket)
+        var other = whole
+        let way = try way(of: a, in: whole)
+        var value = bulwark_selector_bucket_value(&other, way)
+        value.keys.0.dport = (0, 9)
+        let stranger = SelectorCache.Key(endpoint: 1, identity: 999_999, dirEpoch: a.dirEpoch)
+        bulwark_selector_bucket_set(&other, way, stranger.raw, value)
+        other.complete = 0
+
+        final class Writer: @unchecked Sendable {
+            let stop = Atomic<Bool>(false)
+            let writes = Atomic<Int>(0)
+            let done = DispatchSemaphore(value: 0)
+        }
+        let size = Int(BULWARK_SELECTOR_BUCKETS) * MemoryLayout<bulwark_selector_bucket>.size
+        let base = try #require(bulwark_map_mmap(f.datapath.selectorCache.map.fd, size))
+        defer { _ = bulwark_map_munmap(base, size) }
+        let writer = Writer()
+        let (index, contents, address) = (a.bucket, [other, whole], UInt(bitPattern: base))
+        Thread {
+            let base = UnsafeMutableRawPointer(bitPattern: address)!
+            while !writer.stop.load(ordering: .relaxed) {
+                for content in contents { bulwark_selector_bucket_store(base, index, content) }
+                writer.writes.add(2, ordering: .relaxed)
+            }
+            writer.done.signal()
+        }.start()
+
+        let before = try f.datapath.statistics()
+        let packet = PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 30_000, dport: 80)
+        for _ in 0..<20 { _ = try f.datapath.testRun(.toContainer, packet: packet, repeat: 50_000) }
+        writer.stop.store(true, ordering: .relaxed)
+        writer.done.wait()
+        let after = try f.datapath.statistics()
+        #expect(after.policyDenied == before.policyDenied)
+        #expect(after.policyAllowed - before.policyAllowed == 1_000_000)
+        #expect(writer.writes.load(ordering: .relaxed) > 10_000, "the bucket changed throughout")
     }
 }
