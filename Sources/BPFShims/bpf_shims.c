@@ -164,6 +164,20 @@ struct bulwark_endpoint_slot bulwark_endpoint_slot_load(const void *base, __u32 
     return slot;
 }
 
+/* An array map's mmap lays its elements out 8-byte aligned: a bucket's C size must be its stride there. */
+_Static_assert(sizeof(struct bulwark_selector_bucket) % 8 == 0, "selector bucket stride");
+_Static_assert(sizeof(struct bulwark_address_bucket) % 8 == 0, "address bucket stride");
+
+/* A seqcount writer over a mapped bucket whose first field is its __u32 sequence: odd, content, even. */
+static void bucket_store(void *bucket, const void *content, size_t size) {
+    __u32 *sequence = bucket;
+    __u32 odd = __atomic_load_n(sequence, __ATOMIC_RELAXED) | 1;
+    __atomic_store_n(sequence, odd, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE); /* the odd sequence before any content */
+    memcpy((char *)bucket + sizeof(*sequence), (const char *)content + sizeof(*sequence), size - sizeof(*sequence));
+    __atomic_store_n(sequence, odd + 1, __ATOMIC_RELEASE); /* the content before the even sequence */
+}
+
 struct bulwark_selector_bucket bulwark_selector_bucket_load(const void *base, __u32 index) {
     struct bulwark_selector_bucket bucket;
     memcpy(&bucket, (const struct bulwark_selector_bucket *)base + index, sizeof(bucket));
@@ -171,13 +185,31 @@ struct bulwark_selector_bucket bulwark_selector_bucket_load(const void *base, __
 }
 
 void bulwark_selector_bucket_store(void *base, __u32 index, struct bulwark_selector_bucket content) {
-    struct bulwark_selector_bucket *bucket = (struct bulwark_selector_bucket *)base + index;
-    __u32 odd = __atomic_load_n(&bucket->sequence, __ATOMIC_RELAXED) | 1;
-    __atomic_store_n(&bucket->sequence, odd, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE); /* the odd sequence before any content */
-    memcpy((char *)bucket + sizeof(bucket->sequence), (const char *)&content + sizeof(content.sequence),
-           sizeof(content) - sizeof(content.sequence));
-    __atomic_store_n(&bucket->sequence, odd + 1, __ATOMIC_RELEASE); /* the content before the even sequence */
+    bucket_store((struct bulwark_selector_bucket *)base + index, &content, sizeof(content));
+}
+
+struct bulwark_address_bucket bulwark_address_bucket_load(const void *base, __u32 index) {
+    struct bulwark_address_bucket bucket;
+    memcpy(&bucket, (const struct bulwark_address_bucket *)base + index, sizeof(bucket));
+    return bucket;
+}
+
+void bulwark_address_bucket_store(void *base, __u32 index, struct bulwark_address_bucket content) {
+    bucket_store((struct bulwark_address_bucket *)base + index, &content, sizeof(content));
+}
+
+struct bulwark_address_key bulwark_address_bucket_key(const struct bulwark_address_bucket *bucket, __u32 way) {
+    return bucket->keys[way % BULWARK_ADDRESS_WAYS];
+}
+
+__u32 bulwark_address_bucket_identity(const struct bulwark_address_bucket *bucket, __u32 way) {
+    return bucket->identities[way % BULWARK_ADDRESS_WAYS];
+}
+
+void bulwark_address_bucket_set(struct bulwark_address_bucket *bucket, __u32 way, struct bulwark_address_key key,
+                                __u32 identity) {
+    bucket->keys[way % BULWARK_ADDRESS_WAYS] = key;
+    bucket->identities[way % BULWARK_ADDRESS_WAYS] = identity;
 }
 
 struct bulwark_selector_key bulwark_selector_bucket_key(const struct bulwark_selector_bucket *bucket, __u32 way) {

@@ -46,7 +46,9 @@ extension Datapath {
             endpoints: endpoints, ipcache: ipcache, selectors: selectors, policy: policy, policyExact: policyExact)
         nextSetID = plan.nextSetID
         do {
-            report.mapOperations = try selectorCache.batch { try apply(plan, fresh: memo == nil) }
+            report.mapOperations = try selectorCache.batch {
+                try addressCache.batch { try apply(plan, readBack: memo == nil ? current : nil) }
+            }
         } catch {
             self.memo = nil
             throw error
@@ -64,26 +66,32 @@ extension Datapath {
     }
 
     /// Writes the plan in the hitless order (see `program(_:)`); each step is one batched syscall per map. Endpoint
-    /// slots and selector copies follow their hashes: published after the hash gains an entry, withdrawn before it
-    /// loses one, and reconciled with it when the state was read back (an earlier process may have left them stale);
-    /// endpoint slots at the end, selector copies first, since a copy's bucket says which selectors do not exist.
-    private func apply(_ plan: ProgramPlan, fresh: Bool) throws -> Int {
+    /// slots, selector and address copies follow their maps: published after the map gains an entry, withdrawn
+    /// before it loses one, and reconciled with it when the state was read back (an earlier process may have left
+    /// them stale): endpoint slots at the end, the copies first, since a selector bucket says which selectors do
+    /// not exist.
+    /// - Parameter readBack: the maps' contents just read from the kernel, when the plan was made from them.
+    private func apply(_ plan: ProgramPlan, readBack: MapState?) throws -> Int {
         var operations = 0
-        // The selector copies must match the hash before the first change (an earlier process may have left them).
-        if fresh {
-            try selectorCache.reconcile(try selectors.entries(as: (bulwark_selector_key.self, bulwark_selector_value.self)))
+        if let readBack {
+            try selectorCache.reconcile(
+                try selectors.entries(as: (bulwark_selector_key.self, bulwark_selector_value.self)).map {
+                    (SelectorCopies.Key($0), $1)
+                })
+            try addressCache.reconcile(
+                readBack.ipcache.compactMap { prefix, identity in prefix.isHost ? (prefix.address, identity) : nil })
         }
         // 0. New policy sets (and the counter slots of their rules).
         operations += try writeSets(plan.newSets)
         // 1. Every endpoint's leftovers, then its selectors, then (after all selectors) the configs that flip.
         let stale = plan.steps.flatMap(\.staleSelectors).map(\.raw)
-        try selectorCache.withdraw(stale)
+        try selectorCache.withdraw(stale.map(SelectorCopies.Key.init))
         try selectors.delete(stale)
         let writes = plan.steps.flatMap(\.writes).map { write in
             (write.key.raw, bulwark_selector_value(set: write.set, content: plan.after.sets[write.set], slots: ruleSlots))
         }
         try selectors.update(writes)
-        try selectorCache.publish(writes)
+        try selectorCache.publish(writes.map { (SelectorCopies.Key($0), $1) })
         let configs = plan.steps.compactMap { step in step.config.map { (step.ifindex, $0.raw(ifindex: step.ifindex)) } }
         try endpoints.update(configs)
         endpointSlots.publish(plan.steps.compactMap { step in step.config.map { (step.ifindex, $0) } })
@@ -91,6 +99,8 @@ extension Datapath {
         // 2. ipcache: upserts before deletions.
         try ipcache.update(
             plan.ipcacheUpserts.map { ($0.prefix.ipcacheKey, bulwark_ipcache_value(identity: $0.identity, pad: 0)) })
+        try addressCache.publish(plan.ipcacheUpserts.compactMap { $0.prefix.isHost ? ($0.prefix.address, $0.identity) : nil })
+        try addressCache.withdraw(plan.ipcacheRemovals.filter { $0.isHost }.map(\.address))
         try ipcache.delete(plan.ipcacheRemovals.map(\.ipcacheKey))
         operations += plan.ipcacheUpserts.count + plan.ipcacheRemovals.count
         // 3. Removed endpoints: config first.
@@ -99,11 +109,11 @@ extension Datapath {
         operations += plan.removedEndpoints.count
         // 4. Old generations, selectors gone in place, of removed endpoints, orphans; then sets nobody selects.
         let finalDeletions = plan.finalSelectorDeletions.map(\.raw)
-        try selectorCache.withdraw(finalDeletions)
+        try selectorCache.withdraw(finalDeletions.map(SelectorCopies.Key.init))
         try selectors.delete(finalDeletions)
         let unusedSetKeys = plan.unusedSets.flatMap { set in set.content.keys.map { (set.id, $0) } }
         try deleteSetKeys(unusedSetKeys)
-        endpointSlots.reconcile(plan.after.endpoints, scanAll: fresh)
+        endpointSlots.reconcile(plan.after.endpoints, scanAll: readBack != nil)
         return operations + plan.finalSelectorDeletions.count + unusedSetKeys.count
     }
 }

@@ -25,6 +25,7 @@ public final class Datapath: @unchecked Sendable {
     let endpoints: BPFMap
     let endpointSlots: EndpointSlots
     let ipcache: BPFMap
+    let addressCache: AddressCache
     let selectors: BPFMap
     let selectorCache: SelectorCache
     let policy: BPFMap
@@ -77,6 +78,7 @@ public final class Datapath: @unchecked Sendable {
             endpoints = try BPFMap(object: object, name: "bulwark_endpoints")
             endpointSlots = try EndpointSlots(map: try BPFMap(object: object, name: "bulwark_endpoint_slots"))
             ipcache = try BPFMap(object: object, name: "bulwark_ipcache")
+            addressCache = AddressCache(map: try BPFMap(object: object, name: "bulwark_address_cache"))
             selectors = try BPFMap(object: object, name: "bulwark_selectors")
             selectorCache = SelectorCache(map: try BPFMap(object: object, name: "bulwark_selector_cache"))
             policy = try BPFMap(object: object, name: "bulwark_policy")

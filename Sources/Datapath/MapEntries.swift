@@ -204,6 +204,9 @@ struct EndpointConfig: Hashable {
 }
 
 extension IPPrefix {
+    /// A single address (/32 or /128): the ipcache entries the address copies hold.
+    var isHost: Bool { length == address.bitWidth }
+
     /// The ipcache LPM key for this prefix.
     var ipcacheKey: bulwark_ipcache_key {
         var key = zeroed(bulwark_ipcache_key.self)

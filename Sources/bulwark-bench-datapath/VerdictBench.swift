@@ -3,7 +3,8 @@ import DataplaneModel
 import Foundation
 
 /// Per-packet cost of the policy path (TCP SYN: conntrack skipped, ipcache + two LPM lookups) and of the conntrack
-/// path (ACK of a tracked flow), at 1, 1,000 and 100,000 policy entries on the endpoint.
+/// path (ACK of a tracked flow), at 1, 1,000 and 100,000 policy entries on the endpoint; and with an ipcache of
+/// 10,000 pod addresses, as in a cluster of that size (the ipcache is an LPM trie, deeper as it fills).
 enum VerdictBench {
     static let pod = "10.0.0.1", peer = "10.0.1.1"
     static let peerIdentity = Identity(rawValue: 300)
@@ -12,6 +13,7 @@ enum VerdictBench {
     struct Case {
         var count: Int
         var distinct: Bool
+        var addresses: Int
         var datapath: Datapath
         var keys: Int
         var samples: [[Double]] = [[], [], [], []]
@@ -20,20 +22,24 @@ enum VerdictBench {
     static func run(repeatCount: UInt32) throws {
         print("\n## Per-packet verdict cost (BPF_PROG_TEST_RUN, repeat \(repeatCount), median of 5 interleaved rounds)")
         print(
-            "| policy entries | identities' rule shapes | policy keys | floor: ARP (endpoint lookup) ns |"
+            "| policy entries | identities' rule shapes | ipcache prefixes | policy keys | floor: ARP (endpoint lookup) ns |"
                 + " policy lookup only (ICMP timestamp, untracked) ns |"
                 + " new connection (TCP SYN: policy + conntrack create) ns | established (conntrack hit) ns |")
-        print("|---:|---|---:|---:|---:|---:|---:|")
-        let shapes = [(1, false), (1_000, false), (100_000, false), (1_000, true), (100_000, true)]
+        print("|---:|---|---:|---:|---:|---:|---:|---:|")
+        let shapes = [
+            (1, false, 1), (1_000, false, 1), (100_000, false, 1), (1_000, true, 1), (100_000, true, 1),
+            (100_000, false, 10_000),
+        ]
         let roots = shapes.indices.map { "/sys/fs/bpf/bulwark-bench-\(getpid())-verdict\($0)" }
         defer { for root in roots { try? Datapath.removePins(at: root) } }
         var cases = try zip(shapes, roots).map { shape, root in
             let datapath = try Datapath(pinRoot: root)
-            let report = try datapath.program(state(count: shape.0, distinct: shape.1))
+            let report = try datapath.program(state(count: shape.0, distinct: shape.1, addresses: shape.2))
             // Open a flow from the pod so its inbound ACKs hit conntrack.
             _ = try datapath.testRun(
                 .fromContainer, packet: tcp(from: pod, to: peer, sport: 8080, dport: 40001, flags: 0x02))
-            return Case(count: shape.0, distinct: shape.1, datapath: datapath, keys: report.policy.added)
+            return Case(
+                count: shape.0, distinct: shape.1, addresses: shape.2, datapath: datapath, keys: report.policy.added)
         }
         let arp: [UInt8] =
             [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, 2, 0x08, 0x06] + [UInt8](repeating: 0, count: 28)
@@ -54,12 +60,13 @@ enum VerdictBench {
         for item in cases {
             let costs = item.samples.map { format(median($0)) }
             print(
-                "| \(item.count) | \(item.distinct ? "all distinct" : "shared") | \(item.keys) |"
+                "| \(item.count) | \(item.distinct ? "all distinct" : "shared") | \(item.addresses) | \(item.keys) |"
                     + " \(costs.joined(separator: " | ")) |")
         }
     }
 
-    static func state(count: Int, distinct: Bool) -> DesiredState {
+    /// - Parameter addresses: 1: the peer's /24 alone; more: the peer's /32 among that many pod addresses.
+    static func state(count: Int, distinct: Bool, addresses: Int) -> DesiredState {
         let allow = PolicyEntry(peer: peerIdentity, proto: .tcp, ports: PortRange(8080), rule: RuleID(rawValue: 1))
         let allowICMP = PolicyEntry(peer: peerIdentity, proto: .icmp, rule: RuleID(rawValue: 3))
         return DesiredState(
@@ -70,7 +77,13 @@ enum VerdictBench {
                     egress: DirectionPolicy(
                         isolation: .enforce, entries: [PolicyEntry(peer: .any, rule: RuleID(rawValue: 2))]))
             ],
-            ipcache: [IPCacheEntry(prefix: IPPrefix("10.0.1.0/24")!, identity: peerIdentity)])
+            ipcache: addresses == 1
+                ? [IPCacheEntry(prefix: IPPrefix("10.0.1.0/24")!, identity: peerIdentity)]
+                : (0..<addresses).map { index in
+                    IPCacheEntry(
+                        prefix: IPPrefix("10.0.\(index / 250 + 1).\(index % 250 + 1)/32")!,
+                        identity: index == 0 ? peerIdentity : Identity(rawValue: UInt32(10_000 + index % 5_000)))
+                })
     }
 
     static func icmpTimestamp(from source: String, to destination: String) -> [UInt8] {

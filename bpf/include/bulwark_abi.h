@@ -5,6 +5,7 @@
  *   bulwark_endpoints  HASH      ifindex (__u32)              -> struct bulwark_endpoint
  *   bulwark_endpoint_slots ARRAY (mmapable) ifindex % BULWARK_ENDPOINT_SLOTS -> struct bulwark_endpoint_slot
  *   bulwark_ipcache    LPM_TRIE  struct bulwark_ipcache_key   -> struct bulwark_ipcache_value
+ *   bulwark_address_cache ARRAY (mmapable) bulwark_address_bucket_of(key) -> struct bulwark_address_bucket
  *   bulwark_selectors  HASH      struct bulwark_selector_key  -> struct bulwark_selector_value
  *   bulwark_selector_cache ARRAY (mmapable) bulwark_selector_bucket_of(key) -> struct bulwark_selector_bucket
  *   bulwark_policy     LPM_TRIE  struct bulwark_policy_key    -> struct bulwark_policy_value  (sets with port ranges)
@@ -87,6 +88,40 @@ struct bulwark_ipcache_value {
     __u32 pad;
 };
 _Static_assert(sizeof(struct bulwark_ipcache_value) == 8, "bulwark_ipcache_value ABI");
+
+/* The ipcache's host entries (/32 and /128: one per pod) again, in a 4-way set-associative table that the programs
+ * read without a kernel call, because the trie gets deeper as it fills: ~12 ns with one prefix, ~45-75 ns with a
+ * cluster's thousands of pod addresses. A copy is the trie's answer for its address (a host entry is the longest
+ * prefix that can match); any miss (another address, an overflowed bucket, one being written) asks the trie. Written
+ * like the selector buckets (see struct bulwark_selector_bucket): through an mmap, under `sequence`, on x86-64 only,
+ * after the trie gains or changes the entry and before it loses it. A free way's family is 0. */
+#define BULWARK_ADDRESS_WAYS 4
+#define BULWARK_ADDRESS_BUCKETS 16384 /* a power of two: 65,536 addresses, 1.7 MB */
+struct bulwark_address_key {
+    __u8 family; /* 4 or 6; 0: free */
+    __u8 pad[3];
+    __u8 addr[16]; /* IPv4 in the first 4 bytes, the rest zero */
+};
+_Static_assert(sizeof(struct bulwark_address_key) == 20, "bulwark_address_key ABI");
+
+struct bulwark_address_bucket {
+    __u32 sequence;
+    struct bulwark_address_key keys[BULWARK_ADDRESS_WAYS];
+    __u32 identities[BULWARK_ADDRESS_WAYS];
+    __u32 pad; /* an array map's elements are 8-byte aligned in its mmap: the struct must be too */
+};
+_Static_assert(sizeof(struct bulwark_address_bucket) == 104, "bulwark_address_bucket ABI");
+
+/* The bucket of an address, the same function in the programs and in the agent. */
+static inline __u32 bulwark_address_bucket_of(const struct bulwark_address_key *key) {
+    const __u32 *words = (const __u32 *)key->addr;
+    __u32 h = key->family * 0x9E3779B1u ^ words[0] * 0x85EBCA77u ^ words[1] * 0xC2B2AE3Du ^ words[2] * 0x27D4EB2Fu ^
+              words[3] * 0x165667B1u;
+    h ^= h >> 15;
+    h *= 0x2C1B3C6Du;
+    h ^= h >> 13;
+    return h & (BULWARK_ADDRESS_BUCKETS - 1);
+}
 
 /* Policy, in two steps so lookup cost does not grow with the number of rules:
  * 1. bulwark_selectors (hash): (endpoint, remote identity, direction|epoch) -> policy set id, and a copy of the
@@ -193,7 +228,7 @@ struct bulwark_selector_bucket {
     struct bulwark_selector_key keys[BULWARK_SELECTOR_WAYS];
     struct bulwark_selector_value values[BULWARK_SELECTOR_WAYS];
 };
-_Static_assert(sizeof(struct bulwark_selector_bucket) == 408, "bulwark_selector_bucket ABI");
+_Static_assert(sizeof(struct bulwark_selector_bucket) == 408, "bulwark_selector_bucket ABI"); /* 8-byte multiple: mmap */
 
 /* The bucket of a selector: a multiplicative hash of its three words, the same function in the programs and in
  * the agent (which is why it is defined here). */

@@ -28,6 +28,15 @@ struct {
     __uint(pinning, LIBBPF_PIN_BY_NAME);
 } bulwark_ipcache SEC(".maps");
 
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, BULWARK_ADDRESS_BUCKETS);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __type(key, __u32);
+    __type(value, struct bulwark_address_bucket);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} bulwark_address_cache SEC(".maps");
+
 /* Room for two generations of every endpoint's selectors while one is being replaced. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);

@@ -1,6 +1,7 @@
-/* Policy verdicts: ipcache lookup for the remote identity, then the policy of the exact identity and, when the
- * endpoint has wildcard entries, of identity 0: a selector lookup each, then the set's keys (copied into the selector
- * value for small sets, else in the hash or the LPM trie).
+/* Policy verdicts: ipcache lookup for the remote identity (the address copies first, then the trie), then the
+ * policy of the exact identity and, when the endpoint has wildcard entries, of identity 0: a selector lookup each
+ * (the selector copies first, then the hash), then the set's keys (copied into the selector value for small sets,
+ * else in the hash or the LPM trie).
  * The semantics are DataplaneModel.PolicyEntry's: deny beats allow, separately for the enforced answer and the
  * audited answer; an audited drop that enforcement lets through is reported as an audit event. */
 #ifndef BULWARK_POLICY_H
@@ -15,7 +16,40 @@ struct verdict {
     __u16 audit_slot; /* counter slot of (audit_rule, audit) */
 };
 
+#define compiler_barrier() asm volatile("" ::: "memory")
+
+/* The identity of a host address from its bulwark_address_cache bucket (see the ABI header): 1 with `identity`
+ * set, 0 when only the trie can tell (no copy, or userspace wrote the bucket while it was read). */
+static __always_inline int cached_identity(const struct flow *f, const __u8 *addr, __u32 *identity) {
+    struct bulwark_address_key wanted = {.family = f->family};
+    __builtin_memcpy(wanted.addr, addr, 16);
+    __u32 index = bulwark_address_bucket_of(&wanted);
+    struct bulwark_address_bucket *bucket = bpf_map_lookup_elem(&bulwark_address_cache, &index);
+    if (!bucket)
+        return 0;
+    __u32 sequence = *(volatile __u32 *)&bucket->sequence;
+    if (sequence & 1)
+        return 0;
+    compiler_barrier();
+    const __u32 *w = (const __u32 *)&wanted;
+    int found = 0;
+#pragma unroll
+    for (int way = 0; way < BULWARK_ADDRESS_WAYS; way++) {
+        const __u32 *held = (const __u32 *)&bucket->keys[way];
+        if (held[0] == w[0] && held[1] == w[1] && held[2] == w[2] && held[3] == w[3] && held[4] == w[4]) {
+            *identity = bucket->identities[way];
+            found = 1;
+            break;
+        }
+    }
+    compiler_barrier();
+    return found && *(volatile __u32 *)&bucket->sequence == sequence;
+}
+
 static __always_inline __u32 remote_identity(const struct flow *f, const __u8 *addr) {
+    __u32 cached = 0;
+    if (cached_identity(f, addr, &cached))
+        return cached;
     struct bulwark_ipcache_key key = {
         .prefixlen = BULWARK_IPCACHE_PREFIX_BASE + (f->family == 4 ? 32 : 128),
         .family = f->family,
@@ -82,8 +116,6 @@ static __always_inline void inline_lookup(const struct bulwark_selector_value *s
         }
     }
 }
-
-#define compiler_barrier() asm volatile("" ::: "memory")
 
 enum cached { CACHE_UNSURE, CACHE_NO_SELECTOR, CACHE_INLINE, CACHE_SET };
 

@@ -50,11 +50,19 @@ struct bulwark_endpoint_slot bulwark_endpoint_slot_load(const void *base, __u32 
 struct bulwark_selector_bucket bulwark_selector_bucket_load(const void *base, __u32 index);
 void bulwark_selector_bucket_store(void *base, __u32 index, struct bulwark_selector_bucket content);
 
+/// The same for the mapped bulwark_address_cache array.
+struct bulwark_address_bucket bulwark_address_bucket_load(const void *base, __u32 index);
+void bulwark_address_bucket_store(void *base, __u32 index, struct bulwark_address_bucket content);
+
 /// Way `way` of a bucket (the ABI struct's arrays are tuples in Swift).
 struct bulwark_selector_key bulwark_selector_bucket_key(const struct bulwark_selector_bucket *bucket, __u32 way);
 struct bulwark_selector_value bulwark_selector_bucket_value(const struct bulwark_selector_bucket *bucket, __u32 way);
 void bulwark_selector_bucket_set(struct bulwark_selector_bucket *bucket, __u32 way, struct bulwark_selector_key key,
                                  struct bulwark_selector_value value);
+struct bulwark_address_key bulwark_address_bucket_key(const struct bulwark_address_bucket *bucket, __u32 way);
+__u32 bulwark_address_bucket_identity(const struct bulwark_address_bucket *bucket, __u32 way);
+void bulwark_address_bucket_set(struct bulwark_address_bucket *bucket, __u32 way, struct bulwark_address_key key,
+                                __u32 identity);
 
 /// 1 when `path` is on a BPF file system (where pins survive), else 0.
 int bulwark_is_bpffs(const char *path);
