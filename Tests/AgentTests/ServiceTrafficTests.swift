@@ -6,24 +6,30 @@ import Testing
 
 @testable import Agent
 
-/// Egress through a ClusterIP with real traffic: kube-proxy is emulated by an iptables DNAT rule per Service in the
-/// host's nat PREROUTING chain (where kube-proxy's KUBE-SERVICES jump sits), so the pod's TC program sees the VIP and
+/// Egress through a ClusterIP with real traffic: kube-proxy is emulated by a DNAT rule per Service in a nat
+/// prerouting chain of the host (where kube-proxy's KUBE-SERVICES jump sits), so the pod's TC program sees the VIP and
 /// the backend's sees the real addresses, as in a cluster.
 @Suite(.enabled(if: getuid() == 0, "loads eBPF, creates network namespaces and NAT rules: needs root"))
 struct ServiceTrafficTests {
-    /// A DNAT rule VIP:80 -> backend:8080, removed when this goes away (also when the test fails).
-    private final class ServiceRule {
-        let arguments: [String]
+    /// DNAT rules VIP:80 -> backend:8080 in an nftables table of this test's own, deleted with everything in it when
+    /// this goes away (also when the test fails): the host keeps no nat chain, whose hooks would leave connection
+    /// tracking on for all its traffic (and skew the datapath benchmarks run after the tests).
+    private final class ServiceNAT {
+        let table = "bwsvc\(getpid())"
 
-        init(vip: String, backend: String) throws {
-            arguments = [
-                "PREROUTING", "-t", "nat", "-d", vip, "-p", "tcp", "--dport", "80", "-j", "DNAT",
-                "--to-destination", "\(backend):8080",
-            ]
-            try NetNSPod.sh(["iptables", "-A"] + arguments)
+        init(_ services: [(vip: String, backend: String)]) throws {
+            var script = "table ip \(table) {\n chain prerouting {\n  type nat hook prerouting priority dstnat;\n"
+            for service in services {
+                script += "  ip daddr \(service.vip) tcp dport 80 dnat to \(service.backend):8080\n"
+            }
+            script += " }\n}\n"
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(table).nft").path
+            try script.write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            try NetNSPod.sh("nft", "-f", file)
         }
 
-        deinit { _ = try? NetNSPod.sh(["iptables", "-D"] + arguments) }
+        deinit { _ = try? NetNSPod.sh("nft", "delete", "table", "ip", table) }
     }
 
     @Test func aClusterIPIsReachableExactlyWhenEgressPolicyAllowsItsBackends() async throws {
@@ -35,8 +41,8 @@ struct ServiceTrafficTests {
         // Unique VIPs per run in 198.18.0.0/15 (benchmarking range: never routed anywhere else).
         let vipB = "198.18.\(getpid() % 250).10"
         let vipC = "198.18.\(getpid() % 250).11"
-        let rules = [try ServiceRule(vip: vipB, backend: b.address), try ServiceRule(vip: vipC, backend: c.address)]
-        defer { _ = rules }
+        let nat = try ServiceNAT([(vipB, b.address), (vipC, c.address)])
+        defer { _ = nat }
 
         let folder = try temporaryFolder()
         let state = try temporaryFolder()
