@@ -3,7 +3,7 @@ import Glibc
 
 /// How one copy table's buckets look: `CopyTable` does the bookkeeping, a layout converts between its Swift keys and
 /// values and the ABI header's bucket struct.
-protocol CopyLayout {
+protocol CopyLayout: SendableMetatype {
     associatedtype Key: Hashable & Comparable
     associatedtype Value
     /// The ABI header's bucket struct (`sequence` first, then the ways).

@@ -1,7 +1,6 @@
 import BPFShims
 import DataplaneModel
 import Foundation
-import Synchronization
 import Testing
 
 @testable import Datapath
@@ -81,33 +80,10 @@ struct AddressCacheTests {
         var other = truth
         bulwark_address_bucket_set(&other, UInt32(way), AddressCopies.raw(a8), Net.idA.rawValue)
 
-        final class Writer: @unchecked Sendable {
-            let stop = Atomic<Bool>(false)
-            let writes = Atomic<Int>(0)
-            let done = DispatchSemaphore(value: 0)
-        }
-        let size = Int(BULWARK_ADDRESS_BUCKETS) * MemoryLayout<bulwark_address_bucket>.stride
-        let base = try #require(bulwark_map_mmap(f.datapath.addressCache.map.fd, size))
-        defer { _ = bulwark_map_munmap(base, size) }
-        let writer = Writer()
-        let (contents, address) = ([other, truth], UInt(bitPattern: base))
-        Thread {
-            let base = UnsafeMutableRawPointer(bitPattern: address)!
-            while !writer.stop.load(ordering: .relaxed) {
-                for content in contents { bulwark_address_bucket_store(base, index, content) }
-                writer.writes.add(2, ordering: .relaxed)
-            }
-            writer.done.signal()
-        }.start()
-
-        let before = try f.datapath.statistics()
         let packet = PacketBuilder.packet(.tcp, from: Self.b7, to: Net.pod4, sport: 30_000, dport: 80)
-        for _ in 0..<20 { _ = try f.datapath.testRun(.toContainer, packet: packet, repeat: 50_000) }
-        writer.stop.store(true, ordering: .relaxed)
-        writer.done.wait()
-        let after = try f.datapath.statistics()
-        #expect(after.policyAllowed == before.policyAllowed)
-        #expect(after.policyDenied - before.policyDenied == 1_000_000)
-        #expect(writer.writes.load(ordering: .relaxed) > 10_000, "the bucket changed throughout")
+        let race = try BucketRace.run(
+            f.datapath, f.datapath.addressCache, bucket: index, alternating: [other, truth], packet: packet)
+        #expect(race.allowed == 0 && race.denied == 1_000_000)
+        #expect(race.writes > 10_000, "the bucket changed throughout")
     }
 }

@@ -1,7 +1,6 @@
 import BPFShims
 import DataplaneModel
 import Foundation
-import Synchronization
 import Testing
 
 @testable import Datapath
@@ -202,33 +201,10 @@ struct SelectorCacheTests {
         bulwark_selector_bucket_set(&other, way, stranger.raw, value)
         other.complete = 0
 
-        final class Writer: @unchecked Sendable {
-            let stop = Atomic<Bool>(false)
-            let writes = Atomic<Int>(0)
-            let done = DispatchSemaphore(value: 0)
-        }
-        let size = Int(BULWARK_SELECTOR_BUCKETS) * MemoryLayout<bulwark_selector_bucket>.size
-        let base = try #require(bulwark_map_mmap(f.datapath.selectorCache.map.fd, size))
-        defer { _ = bulwark_map_munmap(base, size) }
-        let writer = Writer()
-        let (index, contents, address) = (a.bucket, [other, whole], UInt(bitPattern: base))
-        Thread {
-            let base = UnsafeMutableRawPointer(bitPattern: address)!
-            while !writer.stop.load(ordering: .relaxed) {
-                for content in contents { bulwark_selector_bucket_store(base, index, content) }
-                writer.writes.add(2, ordering: .relaxed)
-            }
-            writer.done.signal()
-        }.start()
-
-        let before = try f.datapath.statistics()
         let packet = PacketBuilder.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 30_000, dport: 80)
-        for _ in 0..<20 { _ = try f.datapath.testRun(.toContainer, packet: packet, repeat: 50_000) }
-        writer.stop.store(true, ordering: .relaxed)
-        writer.done.wait()
-        let after = try f.datapath.statistics()
-        #expect(after.policyDenied == before.policyDenied)
-        #expect(after.policyAllowed - before.policyAllowed == 1_000_000)
-        #expect(writer.writes.load(ordering: .relaxed) > 10_000, "the bucket changed throughout")
+        let race = try BucketRace.run(
+            f.datapath, f.datapath.selectorCache, bucket: a.bucket, alternating: [other, whole], packet: packet)
+        #expect(race.denied == 0 && race.allowed == 1_000_000)
+        #expect(race.writes > 10_000, "the bucket changed throughout")
     }
 }
