@@ -107,7 +107,8 @@ final class CopyTable<Layout: CopyLayout>: @unchecked Sendable {
         try withMapping { base in
             for index in 0..<UInt32(Layout.bucketCount) {
                 let current = Layout.load(base, index)
-                var bucket = Ways(current)
+                let before = Ways(current)
+                var bucket = before
                 var remaining = wanted[index] ?? [:]
                 for way in bucket.ways.indices {
                     guard let key = bucket.ways[way]?.key else { continue }
@@ -122,7 +123,7 @@ final class CopyTable<Layout: CopyLayout>: @unchecked Sendable {
                 }
                 if !remaining.isEmpty { overflow[index] = remaining }
                 bucket.complete = remaining.isEmpty
-                bucket.store(base, index, replacing: current)
+                bucket.store(base, index, replacing: before, sequence: Layout.sequence(of: current))
             }
         }
     }
@@ -134,12 +135,13 @@ final class CopyTable<Layout: CopyLayout>: @unchecked Sendable {
         try withMapping { base in
             for index in indexes.sorted() {
                 let current = Layout.load(base, index)
-                var bucket = Ways(current)
+                let before = Ways(current)
+                var bucket = before
                 change(index, &bucket)
                 bucket.fill(from: &overflow[index])
                 if overflow[index]?.isEmpty == true { overflow[index] = nil }
                 bucket.complete = overflow[index] == nil
-                bucket.store(base, index, replacing: current)
+                bucket.store(base, index, replacing: before, sequence: Layout.sequence(of: current))
             }
         }
     }
@@ -210,13 +212,13 @@ struct BucketWays<Layout: CopyLayout> {
         }
     }
 
-    /// Writes this bucket over `current` when it differs (sequence aside) or `current` was left mid-write.
-    func store(_ base: UnsafeMutableRawPointer, _ index: UInt32, replacing current: Layout.Bucket) {
-        let (old, new) = (BucketWays(current), self)
-        var mine = Layout.bucket(ways: new.ways, complete: new.complete)
-        var theirs = Layout.bucket(ways: old.ways, complete: old.complete)
+    /// Writes this bucket over `current` (what the bucket held, read with `sequence`) when it differs or the
+    /// bucket was left mid-write (odd `sequence`).
+    func store(_ base: UnsafeMutableRawPointer, _ index: UInt32, replacing current: BucketWays, sequence: UInt32) {
+        var mine = Layout.bucket(ways: ways, complete: complete)
+        var theirs = Layout.bucket(ways: current.ways, complete: current.complete)
         let same = withUnsafeBytes(of: &mine) { a in withUnsafeBytes(of: &theirs) { b in a.elementsEqual(b) } }
-        if !same || Layout.sequence(of: current) & 1 != 0 {
+        if !same || sequence & 1 != 0 {
             Layout.store(base, index, mine)
         }
     }
