@@ -3,18 +3,25 @@ import Datapath
 import DataplaneModel
 import Foundation
 
-/// Throughput (iperf3, one TCP stream) and connection rate (connect/echo/close loop) from pod A to pod B over
-/// veths and host routing, with: no program, Bulwark at 1,000 rules, the same policy as a linear iptables chain,
-/// and as an nftables set. Netfilter variants are stateful like Bulwark (established traffic accepted first).
-/// Single samples on a shared 2-core VM vary by ±20%, more than the configurations differ, so the figures that count
-/// are medians of paired per-round ratios over rotated, pinned, warmed-up runs.
+/// Throughput (one iperf3 TCP stream) and connection rate (a connect/echo/close loop) from pod A to pod B over veths
+/// and host routing, with: no program, Bulwark at 1,000 rules, the same policy as a linear iptables chain, and as
+/// an nftables set (both stateful like Bulwark: established traffic accepted first).
+///
+/// This VM's speed drifts by ±20% within seconds, more than the configurations differ, so samples taken one after
+/// another in separate runs mostly measure the drift. Instead one stream (and one connection loop) runs throughout
+/// while the configurations take turns under it in short slices, rotated every cycle; each slice is compared with
+/// the baseline slice of its own cycle, a second or two away. A second baseline configuration measures the method's
+/// own resolution (what two identical configurations differ by).
 enum TrafficBench {
     static let rules = 1_000
+    /// Time after a configuration is put in place before its slice is counted (netfilter loading rules, the
+    /// stream's congestion window settling).
+    static let settle = 0.3
 
     /// - Parameter segmentOffloads: false turns TSO, GSO and GRO off on both veth pairs, so TCP sends MTU-sized
     ///   packets and the per-packet cost of each configuration shows (with offloads, one 64 KB segment carries ~45
     ///   packets' worth of data past each program or rule set).
-    static func run(seconds: Int, rounds: Int, segmentOffloads: Bool) throws {
+    static func run(cycles: Int, slice: Double, segmentOffloads: Bool) throws {
         let a = try NetNSPod()
         let b = try NetNSPod()
         if !segmentOffloads {
@@ -25,81 +32,117 @@ enum TrafficBench {
                 try NetNSPod.sh("ethtool", "-K", pod.hostInterface, "tso", "off", "gso", "off", "gro", "off")
             }
         }
+        // Creating or deleting a qdisc deactivates the device for a moment (packets sent meanwhile are dropped, and
+        // the stream stalls into the next slice), so both veths keep an empty clsact qdisc in every configuration;
+        // without filters it costs a packet two pointer loads.
+        for pod in [a, b] { try NetNSPod.sh("tc", "qdisc", "add", "dev", pod.hostInterface, "clsact") }
         try b.serve(tcp: [8080])
-        // The connection loop opens thousands of connections per sample: let the client reuse TIME_WAIT ports
-        // (per-namespace settings) so later samples do not slow down on port exhaustion.
+        // The connection loop opens tens of thousands of connections: let the client reuse TIME_WAIT ports
+        // (per-namespace settings) so it does not slow down on port exhaustion.
         try NetNSPod.sh(
             "ip", "netns", "exec", a.namespace, "sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1",
             "net.ipv4.ip_local_port_range=10000 65000")
-        let iperf = try startIperfServer(in: b)
-        defer { iperf.terminate() }
+        let server = try start(["ip", "netns", "exec", b.namespace, "iperf3", "-s", "-p", "5201"])
+        defer { stop(server) }
         Thread.sleep(forTimeInterval: 0.5)
         let fillers = (0..<(rules - 2)).map { ("10.214.\($0 / 250).\($0 % 250 + 1)", UInt16(10_000 + $0 % 5_000)) }
         let allowed = fillers + [(a.address, UInt16(5201)), (a.address, UInt16(8080))]
 
-        let names = [
-            "no program (baseline)", "Bulwark, \(rules) rules", "iptables, \(rules) rules (linear chain)",
-            "nftables, \(rules) rules (set lookup)",
-        ]
-        var gbps = Array(repeating: [Double](), count: names.count)
-        var rates = gbps
-        func measure(_ index: Int) throws {
-            func sample() throws {
-                gbps[index].append(try throughput(from: a, to: b, seconds: seconds))
-                rates[index].append(try connectionRate(from: a, to: b, seconds: seconds))
+        try withDatapath { datapath in
+            let bulwark = try TrafficConfiguration.bulwark(datapath, a: a, b: b, allowed: allowed)
+            let configurations = [
+                .none("no program (baseline)"), bulwark, .iptables(b: b, allowed: allowed),
+                .nftables(b: b, allowed: allowed), .none("no program again (the method's resolution)"),
+            ]
+            let seconds = Double(cycles * configurations.count) * (slice + settle + 0.2) + 20
+            let stream = try start([
+                "ip", "netns", "exec", a.namespace, "iperf3", "-c", b.address, "-p", "5201", "-A", "0,1", "-t",
+                "\(Int(seconds))",
+            ])
+            Thread.sleep(forTimeInterval: 1.5)
+            let sentToB = "/sys/class/net/\(b.hostInterface)/statistics/tx_bytes"
+            let gbps = try interleave(configurations, cycles: cycles, slice: slice, while: stream) {
+                try Double(counter(sentToB)) * 8 / 1e9
             }
-            switch index {
-            case 1:
-                try withDatapath { datapath in
-                    try programBulwark(datapath, a: a, b: b, allowed: allowed)
-                    defer { for pod in [a, b] { _ = try? datapath.detach(ifindex: pod.ifindex) } }
-                    try sample()
+            try bulwark.install()
+            let runCost = try meanRunTime(datapath) { Thread.sleep(forTimeInterval: 2) }
+            try bulwark.remove()
+            stop(stream)
+
+            let loop = try start([
+                "ip", "netns", "exec", a.namespace, "taskset", "-c", "0", "python3", "-c", connectLoop, b.address,
+                "8080",
+            ])
+            defer { stop(loop) }
+            Thread.sleep(forTimeInterval: 1)
+            let rates = try interleave(configurations, cycles: cycles, slice: slice, while: loop) {
+                try Double(passiveOpens(inNetworkNamespaceOf: server.processIdentifier))
+            }
+            report(
+                configurations, gbps: gbps, rates: rates, runCost: runCost, cycles: cycles, slice: slice,
+                segmentOffloads: segmentOffloads)
+        }
+    }
+
+    /// Rates (per second, of `count`) of every configuration in every cycle: each takes a slice in turn, starting
+    /// one further along each cycle, so what ran just before and slow drifts fall on every configuration alike.
+    static func interleave(
+        _ configurations: [TrafficConfiguration], cycles: Int, slice: Double, while load: Process,
+        count: () throws -> Double
+    ) throws -> [[Double]] {
+        var rates = Array(repeating: [Double](), count: configurations.count)
+        for cycle in 0..<cycles {
+            for step in configurations.indices {
+                let index = (step + cycle) % configurations.count
+                try configurations[index].install()
+                do {
+                    Thread.sleep(forTimeInterval: settle)
+                    let (start, before) = (ContinuousClock.now, try count())
+                    Thread.sleep(forTimeInterval: slice)
+                    let (end, after) = (ContinuousClock.now, try count())
+                    guard load.isRunning else { throw NetNSError(command: "traffic generator ended early", output: "") }
+                    rates[index].append((after - before) / ((end - start) / .seconds(1)))
+                } catch {
+                    try? configurations[index].remove()
+                    throw error
                 }
-            case 2: try withIptables(b: b, allowed: allowed, sample)
-            case 3: try withNftables(b: b, allowed: allowed, sample)
-            default: try sample()
+                try configurations[index].remove()
             }
         }
-        // Every round measures all configurations, starting one further along each time, so slow drifts in machine
-        // load and what ran just before (caches, a socket's lingering state) fall on each configuration alike; each
-        // configuration is then compared with the baseline of its own round (paired ratios), not with an average.
-        for round in 0..<rounds {
-            for step in names.indices { try measure((step + round) % names.count) }
-        }
-        let runCost = try withDatapath { datapath in
-            try programBulwark(datapath, a: a, b: b, allowed: allowed)
-            defer { for pod in [a, b] { _ = try? datapath.detach(ifindex: pod.ifindex) } }
-            return try meanRunTime(datapath) { _ = try throughput(from: a, to: b, seconds: seconds) }
-        }
-        // A nat chain anywhere in the host namespace (kube-proxy, Docker, a test that did not clean up) turns on
-        // connection tracking for every packet, the baseline's too, which narrows every configuration's gap.
-        let ruleset = (try? NetNSPod.sh("nft", "list", "ruleset")) ?? ""
-        let natChains = ruleset.components(separatedBy: "type nat hook").count - 1
-        if natChains > 0 {
-            print("\nNote: \(natChains) nat chains in the host namespace: connection tracking runs in every configuration.")
-        }
+        return rates
+    }
+
+    static func report(
+        _ configurations: [TrafficConfiguration], gbps: [[Double]], rates: [[Double]],
+        runCost: (nanoseconds: Double, runsPerSecond: Double), cycles: Int, slice: Double, segmentOffloads: Bool
+    ) {
         let packets = segmentOffloads ? "64 KB segments (offloads on)" : "MTU-sized packets (TSO, GSO and GRO off)"
         print(
-            "\n## Veth throughput and connection rate, \(packets) (\(seconds) s per sample after 1 s of warm-up,"
-                + " \(rounds) rounds, configurations rotated per round; iperf3 client on CPU 0, server on CPU 1;"
-                + " A -> host routing -> B)")
+            "\n## Veth throughput and connection rate, \(packets): one stream / one connection loop throughout,"
+                + " configurations taking turns in \(format(slice)) s slices (after \(format(settle)) s to settle),"
+                + " \(cycles) cycles rotated; iperf3 client on CPU 0, server on CPU 1, connection loop on CPU 0;"
+                + " A -> host routing -> B")
         print(
-            "Bulwark's programs in an extra throughput sample with kernel BPF statistics on: mean run time"
+            "Bulwark's programs with kernel BPF statistics on (2 s of the stream, not a counted slice): mean run time"
                 + " \(format(runCost.nanoseconds, 0)) ns per packet, \(format(runCost.runsPerSecond / 1e3, 0))k runs/s")
         print(
-            "| configuration | Gbit/s (median) | vs baseline: median of per-round ratios (range) | ratio of medians |"
-                + " samples Gbit/s | connections/s (median) | vs baseline (range) | samples conn/s |")
-        print("|---|---:|---:|---:|---|---:|---:|---|")
-        for index in names.indices {
-            let throughputRatios = zip(gbps[index], gbps[0]).map { 100 * $0 / $1 }
-            let rateRatios = zip(rates[index], rates[0]).map { 100 * $0 / $1 }
-            let throughputSamples = gbps[index].map { format($0, 1) }.joined(separator: " ")
-            let rateSamples = rates[index].map { format($0, 0) }.joined(separator: " ")
+            "| configuration | Gbit/s (median) | vs baseline: median of per-cycle ratios (middle half) |"
+                + " ratio of means | connections/s (median) | vs baseline (middle half) | ratio of means |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for index in configurations.indices {
             print(
-                "| \(names[index]) | \(format(median(gbps[index]), 2)) | \(summary(throughputRatios)) |"
-                    + " \(format(100 * median(gbps[index]) / median(gbps[0])))% | \(throughputSamples) |"
-                    + " \(format(median(rates[index]), 0)) | \(summary(rateRatios)) | \(rateSamples) |")
+                "| \(configurations[index].name) | \(format(median(gbps[index]), 2)) |"
+                    + " \(compared(gbps[index], gbps[0])) | \(format(median(rates[index]), 0)) |"
+                    + " \(compared(rates[index], rates[0])) |")
         }
+    }
+
+    /// "median% (25th–75th percentile%) | ratio of means%" of a configuration's per-cycle ratios to the baseline.
+    static func compared(_ values: [Double], _ baseline: [Double]) -> String {
+        let ratios = zip(values, baseline).map { 100 * $0 / $1 }.sorted()
+        let quartile = { (q: Double) in ratios[Int(q * Double(ratios.count - 1))] }
+        let means = 100 * values.reduce(0, +) / baseline.reduce(0, +)
+        return "\(format(median(ratios)))% (\(format(quartile(0.25)))–\(format(quartile(0.75)))%) | \(format(means))%"
     }
 
     /// The mean run time of both programs per packet while `body` runs, from the kernel's BPF statistics. They are
@@ -129,124 +172,48 @@ enum TrafficBench {
         return (Double(after.nanoseconds - before.nanoseconds) / Double(max(runs, 1)), Double(runs) / elapsed)
     }
 
-    /// "median% (min–max%)" of per-round ratios.
-    static func summary(_ ratios: [Double]) -> String {
-        "\(format(median(ratios)))% (\(format(ratios.min() ?? 0))–\(format(ratios.max() ?? 0))%)"
-    }
-
-    static func programBulwark(_ datapath: Datapath, a: NetNSPod, b: NetNSPod, allowed: [(String, UInt16)]) throws {
-        var ipcache: [IPCacheEntry] = []
-        var entries: [PolicyEntry] = []
-        for (index, (address, port)) in allowed.enumerated() {
-            let identity = Identity(rawValue: UInt32(10_000 + index))
-            ipcache.append(IPCacheEntry(prefix: IPPrefix(host: IPAddress(address)!), identity: identity))
-            entries.append(
-                PolicyEntry(
-                    peer: identity, proto: .tcp, ports: PortRange(port), rule: RuleID(rawValue: UInt32(index + 1))))
+    /// An integer counter file (an interface statistic).
+    static func counter(_ path: String) throws -> Int {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw NetNSError(command: "read \(path)", output: text)
         }
-        // a's two rules share one address, so one identity: the later ipcache entry wins in a real compiler too.
-        let aIdentity = ipcache.last!.identity
-        ipcache.removeLast()
-        ipcache[ipcache.count - 1].identity = aIdentity
-        entries[entries.count - 2].peer = aIdentity
-        let desired = DesiredState(
-            endpoints: [
-                Endpoint(pod: "bench/a", addresses: [], identity: aIdentity, ifindex: a.ifindex),
-                Endpoint(
-                    pod: "bench/b", addresses: [], identity: Identity(rawValue: 9_999), ifindex: b.ifindex,
-                    ingress: DirectionPolicy(isolation: .enforce, entries: entries)),
-            ],
-            ipcache: ipcache)
-        try datapath.program(desired)
-        for pod in [a, b] { try datapath.attach(ifindex: pod.ifindex) }
+        return value
     }
 
-    static func withIptables(b: NetNSPod, allowed: [(String, UInt16)], _ body: () throws -> Void) throws {
-        let chain = "BWBENCH\(getpid())"
-        var script = "*filter\n:\(chain) - [0:0]\n-A FORWARD -o \(b.hostInterface) -j \(chain)\n"
-        script += "-A \(chain) -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
-        for (address, port) in allowed { script += "-A \(chain) -s \(address)/32 -p tcp --dport \(port) -j ACCEPT\n" }
-        script += "-A \(chain) -j DROP\nCOMMIT\n"
-        try load(script, with: ["iptables-restore", "--noflush"])
-        defer {
-            _ = try? NetNSPod.sh("iptables", "-D", "FORWARD", "-o", b.hostInterface, "-j", chain)
-            _ = try? NetNSPod.sh("iptables", "-F", chain)
-            _ = try? NetNSPod.sh("iptables", "-X", chain)
-        }
-        try body()
+    /// TCP connections accepted in the network namespace of a process (Tcp PassiveOpens of its /proc/PID/net/snmp).
+    static func passiveOpens(inNetworkNamespaceOf pid: Int32) throws -> Int {
+        let lines = try String(contentsOfFile: "/proc/\(pid)/net/snmp", encoding: .utf8).split(separator: "\n")
+            .filter { $0.hasPrefix("Tcp:") }.map { $0.split(separator: " ") }
+        guard lines.count == 2, let column = lines[0].firstIndex(of: "PassiveOpens"), let value = Int(lines[1][column])
+        else { throw NetNSError(command: "read Tcp PassiveOpens of process \(pid)", output: "") }
+        return value
     }
 
-    static func withNftables(b: NetNSPod, allowed: [(String, UInt16)], _ body: () throws -> Void) throws {
-        let table = "bwbench\(getpid())"
-        let elements = allowed.map { "\($0.0) . \($0.1)" }.joined(separator: ", ")
-        let script = """
-            table inet \(table) {
-                set allowed { type ipv4_addr . inet_service; elements = { \(elements) } }
-                chain forward {
-                    type filter hook forward priority 0; policy accept;
-                    oifname "\(b.hostInterface)" ct state established,related accept
-                    oifname "\(b.hostInterface)" ip saddr . tcp dport @allowed accept
-                    oifname "\(b.hostInterface)" drop
-                }
-            }
-            """
-        try load(script, with: ["nft", "-f", "-"])
-        defer { _ = try? NetNSPod.sh("nft", "delete", "table", "inet", table) }
-        try body()
-    }
+    /// Connects, sends a byte, reads the echo and closes, forever; a connection caught by a configuration change
+    /// that times out is simply not counted.
+    static let connectLoop = """
+        import socket, sys
+        host, port = sys.argv[1], int(sys.argv[2])
+        while True:
+            try:
+                s = socket.create_connection((host, port), timeout=2); s.sendall(b"x"); s.recv(1); s.close()
+            except OSError:
+                pass
+        """
 
-    static func load(_ script: String, with command: [String]) throws {
+    static func start(_ arguments: [String]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        input.fileHandleForWriting.write(Data(script.utf8))
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NetNSError(command: command.joined(separator: " "), output: "")
-        }
-    }
-
-    static func startIperfServer(in pod: NetNSPod) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ip", "netns", "exec", pod.namespace, "iperf3", "-s", "-p", "5201"]
+        process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         return process
     }
 
-    static func throughput(from a: NetNSPod, to b: NetNSPod, seconds: Int) throws -> Double {
-        let json = try NetNSPod.sh(
-            "ip", "netns", "exec", a.namespace, "iperf3", "-c", b.address, "-p", "5201", "-A", "0,1", "-O", "1",
-            "-t", "\(seconds)", "-J")
-        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-            let end = object["end"] as? [String: Any], let received = end["sum_received"] as? [String: Any],
-            let bits = received["bits_per_second"] as? Double
-        else { throw NetNSError(command: "iperf3", output: json) }
-        return bits / 1e9
-    }
-
-    static let connectLoop = """
-        import socket, sys, time
-        host, port, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-        n = 0; end = time.time() + duration
-        while time.time() < end:
-            s = socket.create_connection((host, port), timeout=2); s.sendall(b"x"); s.recv(1); s.close(); n += 1
-        print(n / duration)
-        """
-
-    static func connectionRate(from a: NetNSPod, to b: NetNSPod, seconds: Int) throws -> Double {
-        let output = try NetNSPod.sh(
-            "ip", "netns", "exec", a.namespace, "taskset", "-c", "0", "python3", "-c", connectLoop, b.address,
-            "8080", "\(seconds)")
-        guard let rate = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw NetNSError(command: "connection loop", output: output)
-        }
-        return rate
+    static func stop(_ process: Process) {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
     }
 }

@@ -1,6 +1,6 @@
 // Datapath benchmarks for the README (figures, not tests): per-packet verdict cost via BPF_PROG_TEST_RUN,
 // map update rate, and veth throughput / connection rate against iptables and nftables. Needs root.
-// Usage: bulwark-bench-datapath [--quick] [--only verdict|update|traffic] [--rounds N (traffic)]
+// Usage: bulwark-bench-datapath [--quick] [--only verdict|update|traffic] [--rounds N (traffic cycles)]
 import Datapath
 import DataplaneModel
 import Foundation
@@ -17,7 +17,7 @@ if selected("verdict") { try VerdictBench.run(repeatCount: quick ? 100_000 : 1_0
 if selected("update") { try UpdateBench.run() }
 if selected("traffic") {
     for offloads in [true, false] {
-        try TrafficBench.run(seconds: quick ? 2 : 5, rounds: rounds ?? (quick ? 2 : 7), segmentOffloads: offloads)
+        try TrafficBench.run(cycles: rounds ?? (quick ? 4 : 40), slice: quick ? 0.5 : 1, segmentOffloads: offloads)
     }
 }
 print("load average at end: \(loadAverage())")
