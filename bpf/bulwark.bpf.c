@@ -5,7 +5,8 @@
  *
  * Per packet: endpoint config by ifindex (an inlined slot array, the hash only when two interfaces share a slot;
  * unknown interface: pass, nothing else looked up) -> parse (headers read in place, copied only from a non-linear
- * skb) -> conntrack (live flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world; pod
+ * skb) -> conntrack (this CPU's cache of flows confirmed within the last second, else the LRU hash; live
+ * flow: pass) -> if this direction is isolated: ipcache (remote identity, miss = world; pod
  * addresses from an inlined bucket of copies, other addresses and prefixes from the LPM trie), then
  * per identity (exact; identity 0 only when the endpoint has wildcard entries) a selector, from an inlined bucket
  * of copies (the selector hash when the bucket cannot answer), which holds small policy sets whole; larger sets take

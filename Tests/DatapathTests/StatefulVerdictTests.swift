@@ -65,14 +65,29 @@ struct StatefulVerdictTests {
             try f.datapath.testRun(
                 .fromContainer, packet: P.packet(.tcp, from: Net.pod4, to: Net.a4, sport: 40000, dport: 80)
             ).passed)
+        // Replies pass, all but the first from this CPU's flow cache, which the SYN and the RST below must see past.
+        let reply = P.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 80, dport: 40000, flags: P.ack)
+        #expect(try f.datapath.testRun(.toContainer, packet: reply, repeat: 100).passed)
         // The peer opening a connection on the reverse tuple is a new inbound connection: denied.
         let inboundSyn = P.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 80, dport: 40000, flags: P.syn)
         #expect(try f.datapath.testRun(.toContainer, packet: inboundSyn).dropped)
         // RST passes and ends the flow: the next reply is judged by (deny-all) ingress policy.
         let rst = P.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 80, dport: 40000, flags: P.rst | P.ack)
         #expect(try f.datapath.testRun(.toContainer, packet: rst).passed)
-        let late = P.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 80, dport: 40000, flags: P.ack)
-        #expect(try f.datapath.testRun(.toContainer, packet: late).dropped)
+        #expect(try f.datapath.testRun(.toContainer, packet: reply).dropped)
+    }
+
+    @Test func packetsPassedFromTheFlowCacheCountUnderTheRuleThatAllowedTheFlow() throws {
+        let f = try DatapathFixture()
+        try f.datapath.program(egressOnlyState())
+        #expect(
+            try f.datapath.testRun(
+                .fromContainer, packet: P.packet(.udp, from: Net.pod4, to: Net.a4, sport: 40000, dport: 80)
+            ).passed)
+        let reply = P.packet(.udp, from: Net.a4, to: Net.pod4, sport: 80, dport: 40000)
+        #expect(try f.datapath.testRun(.toContainer, packet: reply, repeat: 100).passed)
+        #expect(try f.datapath.counters().filter { $0.rule == 4 && $0.verdict == .allow }.map(\.packets) == [101])
+        #expect(try f.datapath.statistics().conntrackHits == 100)
     }
 
     @Test func laterFragmentsFollowTheirFirstFragment() throws {

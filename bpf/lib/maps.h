@@ -126,6 +126,33 @@ struct {
     __type(value, struct coarse_clock);
 } bulwark_clock SEC(".maps");
 
+/* Per-CPU cache of flows the conntrack map recently confirmed, in front of it, and the count of conntrack entries the
+ * programs deleted, which invalidates every cached flow (program-private, not pinned; see flow_cache_* in
+ * conntrack.h). One 64-byte line per slot. */
+#define FLOW_CACHE_SLOTS 512
+struct flow_cache_entry {
+    struct bulwark_ct_key key;
+    __u32 generation;     /* bulwark_ct_deletions when cached */
+    __u64 valid_until_ns; /* coarse clock */
+    __u32 rule;
+    __u16 slot;
+    __u16 pad;
+};
+_Static_assert(sizeof(struct flow_cache_entry) == 64, "flow_cache_entry fills one cache line");
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, FLOW_CACHE_SLOTS);
+    __type(key, __u32);
+    __type(value, struct flow_cache_entry);
+} bulwark_flow_cache SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} bulwark_ct_deletions SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, BULWARK_STAT_COUNT);
