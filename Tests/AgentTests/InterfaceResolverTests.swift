@@ -39,6 +39,29 @@ struct InterfaceResolverTests {
         }
     }
 
+    /// The node's own subnet is routed directly out of its uplink, which is no pod's interface: attaching there would
+    /// put one pod's policy on all of the node's traffic.
+    @Test func onlyVethsArePodInterfaces() throws {
+        let name = "bwbr\(getpid() % 100_000)"
+        let octet = Int(getpid() % 200) + 20
+        let address = "10.212.\(octet).7"
+        try #require(try ip("link", "add", name, "type", "bridge") == 0)
+        defer { _ = try? ip("link", "del", name) }
+        try #require(try ip("link", "set", name, "up") == 0)
+        try #require(try ip("route", "add", "\(address)/32", "dev", name, "scope", "link") == 0)
+
+        let resolver = HostInterfaceResolver()
+        #expect(throws: InterfaceResolutionError.notAPodInterface(IPAddress(address)!, interface: name)) {
+            try resolver.ifindex(addresses: [IPAddress(address)!], interfaceName: nil)
+        }
+        #expect(throws: InterfaceResolutionError.notAVeth(name, kind: "bridge")) {
+            try resolver.ifindex(addresses: [], interfaceName: name)
+        }
+        #expect(throws: InterfaceResolutionError.notAVeth("lo", kind: nil)) {
+            try resolver.ifindex(addresses: [], interfaceName: "lo")
+        }
+    }
+
     @Test func anUnknownInterfaceNameIsReportedByName() {
         #expect(throws: InterfaceResolutionError.unknownInterface("bw-missing0")) {
             try HostInterfaceResolver().ifindex(addresses: [], interfaceName: "bw-missing0")

@@ -10,6 +10,7 @@ public enum InterfaceResolutionError: Error, Equatable, CustomStringConvertible 
     case noRoute(IPAddress)
     case notAPodInterface(IPAddress, interface: String)
     case unknownInterface(String)
+    case notAVeth(String, kind: String?)
     case system(operation: String, errno: Int32)
 
     public var description: String {
@@ -18,6 +19,9 @@ public enum InterfaceResolutionError: Error, Equatable, CustomStringConvertible 
         case .notAPodInterface(let address, let interface):
             "\(address) is routed via \(interface), which is not a pod's host-side interface"
         case .unknownInterface(let name): "interface \(name) does not exist"
+        case .notAVeth(let name, let kind):
+            "interface \(name) is \(kind.map { "a \($0)" } ?? "a device") and not a veth: Bulwark attaches only to the"
+                + " host side of pods' veths"
         case .system(let operation, let code): "\(operation): \(String(cString: strerror(code)))"
         }
     }
@@ -32,6 +36,10 @@ public protocol InterfaceResolver: Sendable {
 }
 
 /// Resolves interfaces on the real host: by explicit name when given, otherwise by the route to the pod's IP.
+///
+/// Only veths qualify. An address routed straight out of the node's uplink or a bridge (a pod address inside the
+/// node's own subnet, a bridge CNI, a typo in an annotation) would otherwise put one pod's policy on every packet
+/// through that device.
 public struct HostInterfaceResolver: InterfaceResolver {
     public init() {}
 
@@ -39,6 +47,8 @@ public struct HostInterfaceResolver: InterfaceResolver {
         if let interfaceName {
             let index = if_nametoindex(interfaceName)
             guard index != 0 else { throw .unknownInterface(interfaceName) }
+            let kind = try RouteLookup.linkKind(ifindex: index)
+            guard kind == "veth" else { throw .notAVeth(interfaceName, kind: kind) }
             return index
         }
         var lastError = InterfaceResolutionError.noRoute(addresses.first ?? .v4(0))
@@ -46,11 +56,10 @@ public struct HostInterfaceResolver: InterfaceResolver {
             do throws(InterfaceResolutionError) {
                 let route = try RouteLookup.route(to: address)
                 let name = Self.name(of: route.ifindex)
-                // A pod route is a direct (scope host/link) route on a veth; loopback or a gatewayed route means
-                // the address is not a local pod's.
-                guard !route.viaGateway, route.ifindex != 1 else {
-                    throw InterfaceResolutionError.notAPodInterface(address, interface: name)
-                }
+                // A pod route is a direct (scope host/link) route on a veth; loopback, a gatewayed route or any
+                // other device means the address is not a local pod's.
+                guard !route.viaGateway, route.ifindex != 1, try RouteLookup.linkKind(ifindex: route.ifindex) == "veth"
+                else { throw InterfaceResolutionError.notAPodInterface(address, interface: name) }
                 return route.ifindex
             } catch {
                 lastError = error
