@@ -7,11 +7,19 @@ import Foundation
 /// and host routing, with: no program, Bulwark at 1,000 rules, the same policy as a linear iptables chain, and as
 /// an nftables set (both stateful like Bulwark: established traffic accepted first).
 ///
-/// This VM's speed drifts by ±20% within seconds, more than the configurations differ, so samples taken one after
-/// another in separate runs mostly measure the drift. Instead one stream (and one connection loop) runs throughout
-/// while the configurations take turns under it in short slices, rotated every cycle; each slice is compared with
-/// the baseline slice of its own cycle, a second or two away. A second baseline configuration measures the method's
-/// own resolution (what two identical configurations differ by).
+/// This VM's throughput drifts by ±20% within seconds, more than the configurations differ, so samples taken one
+/// after another in separate runs mostly measure the drift. Instead one stream (and one connection loop) runs
+/// throughout while the configurations take turns under it in short slices, rotated every cycle; each slice is
+/// compared with the baseline slice of its own cycle, a second or two away. A second baseline configuration measures
+/// the method's own resolution (what two identical configurations differ by).
+///
+/// Everything the traffic costs runs on CPU 0: both iperf3 ends, the echo server and the connection loop, and the
+/// softirqs that carry their packets through both veths and the host's routing (a veth delivers on the sending CPU).
+/// The CPU is then always busy, and a configuration's throughput is that CPU's capacity divided by its cost per byte.
+/// With the two ends on two vCPUs the stream's rate also hangs on cross-CPU wake-ups (an idle vCPU halts, and waking
+/// it costs an exit to the hypervisor): two identical configurations differed by 85-143% (middle half of the cycles)
+/// against 89-109% on one CPU. The benchmark's own work (switching configurations, reading counters) is kept on
+/// CPU 1.
 enum TrafficBench {
     static let rules = 1_000
     /// Time after a configuration is put in place before its slice is counted (netfilter loading rules, the
@@ -36,7 +44,7 @@ enum TrafficBench {
         // the stream stalls into the next slice), so both veths keep an empty clsact qdisc in every configuration;
         // without filters it costs a packet two pointer loads.
         for pod in [a, b] { try NetNSPod.sh("tc", "qdisc", "add", "dev", pod.hostInterface, "clsact") }
-        try b.serve(tcp: [8080])
+        try pinSelf(toCPU: 1)
         // The connection loop opens tens of thousands of connections: let the client reuse TIME_WAIT ports
         // (per-namespace settings) so it does not slow down on port exhaustion.
         try NetNSPod.sh(
@@ -44,6 +52,10 @@ enum TrafficBench {
             "net.ipv4.ip_local_port_range=10000 65000")
         let server = try start(["ip", "netns", "exec", b.namespace, "iperf3", "-s", "-p", "5201"])
         defer { stop(server) }
+        let echo = try start([
+            "ip", "netns", "exec", b.namespace, "taskset", "-c", "0", "python3", "-c", echoServer, "8080",
+        ])
+        defer { stop(echo) }
         Thread.sleep(forTimeInterval: 0.5)
         let fillers = (0..<(rules - 2)).map { ("10.214.\($0 / 250).\($0 % 250 + 1)", UInt16(10_000 + $0 % 5_000)) }
         let allowed = fillers + [(a.address, UInt16(5201)), (a.address, UInt16(8080))]
@@ -56,7 +68,7 @@ enum TrafficBench {
             ]
             let seconds = Double(cycles * configurations.count) * (slice + settle + 0.2) + 20
             let stream = try start([
-                "ip", "netns", "exec", a.namespace, "iperf3", "-c", b.address, "-p", "5201", "-A", "0,1", "-t",
+                "ip", "netns", "exec", a.namespace, "iperf3", "-c", b.address, "-p", "5201", "-A", "0,0", "-t",
                 "\(Int(seconds))",
             ])
             Thread.sleep(forTimeInterval: 1.5)
@@ -120,8 +132,17 @@ enum TrafficBench {
         print(
             "\n## Veth throughput and connection rate, \(packets): one stream / one connection loop throughout,"
                 + " configurations taking turns in \(format(slice)) s slices (after \(format(settle)) s to settle),"
-                + " \(cycles) cycles rotated; iperf3 client on CPU 0, server on CPU 1, connection loop on CPU 0;"
-                + " A -> host routing -> B")
+                + " \(cycles) cycles rotated; all traffic on CPU 0 (iperf3 client and server, connection loop and"
+                + " echo server, their softirqs), the benchmark on CPU 1; A -> host routing -> B")
+        // A nat chain anywhere in the host namespace (kube-proxy, Docker, a test that did not clean up) turns on
+        // connection tracking for every packet, the baseline's too, which narrows every configuration's gap.
+        let ruleset = (try? NetNSPod.sh("nft", "list", "ruleset")) ?? ""
+        let natChains = ruleset.components(separatedBy: "type nat hook").count - 1
+        if natChains > 0 {
+            print(
+                "Note: \(natChains) nat chains in the host namespace: connection tracking runs in every"
+                    + " configuration.")
+        }
         print(
             "Bulwark's programs with kernel BPF statistics on (2 s of the stream, not a counted slice): mean run time"
                 + " \(format(runCost.nanoseconds, 0)) ns per packet, \(format(runCost.runsPerSecond / 1e3, 0))k runs/s")
@@ -190,6 +211,24 @@ enum TrafficBench {
         return value
     }
 
+    /// Accepts one connection at a time, echoes its byte and closes it: the connection loop's peer, as cheap and
+    /// single-threaded as the loop itself (no thread per connection to schedule).
+    static let echoServer = """
+        import socket, sys
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("0.0.0.0", int(sys.argv[1])))
+        listener.listen(128)
+        while True:
+            connection, _ = listener.accept()
+            connection.settimeout(2)
+            try:
+                connection.sendall(connection.recv(1))
+            except OSError:
+                pass
+            connection.close()
+        """
+
     /// Connects, sends a byte, reads the echo and closes, forever; a connection caught by a configuration change
     /// that times out is simply not counted.
     static let connectLoop = """
@@ -201,6 +240,12 @@ enum TrafficBench {
             except OSError:
                 pass
         """
+
+    /// Pins the benchmark's main thread, which runs it and starts every process it uses, to one CPU (the processes
+    /// inherit it unless they pin themselves).
+    static func pinSelf(toCPU cpu: Int) throws {
+        try NetNSPod.sh("taskset", "-pc", "\(cpu)", "\(getpid())")
+    }
 
     static func start(_ arguments: [String]) throws -> Process {
         let process = Process()

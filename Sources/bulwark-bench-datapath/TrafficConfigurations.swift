@@ -54,8 +54,12 @@ struct TrafficConfiguration {
     }
 
     /// A linear iptables chain in FORWARD for traffic to B, stateful like Bulwark (established accepted first).
+    /// iptables-nft creates the `ip filter` table with hooked base chains and leaves it behind when its rules go; when
+    /// the table was not there before, removing the configuration deletes it too, so later configurations (and the
+    /// host after the benchmark) do not pay for empty hooks.
     static func iptables(b: NetNSPod, allowed: [(String, UInt16)]) -> TrafficConfiguration {
         let chain = "BWBENCH\(getpid())"
+        let filterTableWasThere = (try? NetNSPod.sh("nft", "list", "table", "ip", "filter")) != nil
         var script = "*filter\n:\(chain) - [0:0]\n-A FORWARD -o \(b.hostInterface) -j \(chain)\n"
         script += "-A \(chain) -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
         for (address, port) in allowed { script += "-A \(chain) -s \(address)/32 -p tcp --dport \(port) -j ACCEPT\n" }
@@ -67,6 +71,7 @@ struct TrafficConfiguration {
                 try NetNSPod.sh("iptables", "-D", "FORWARD", "-o", b.hostInterface, "-j", chain)
                 try NetNSPod.sh("iptables", "-F", chain)
                 try NetNSPod.sh("iptables", "-X", chain)
+                if !filterTableWasThere { _ = try? NetNSPod.sh("nft", "delete", "table", "ip", "filter") }
             })
     }
 
