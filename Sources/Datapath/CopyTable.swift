@@ -59,7 +59,7 @@ final class CopyTable<Layout: CopyLayout>: @unchecked Sendable {
         self.map = map
     }
 
-    /// How many entries the map holds that are not copied (their buckets were full); for tests.
+    /// How many entries the map holds that are not copied (their buckets were full).
     var overflowCount: Int { overflow.values.reduce(0) { $0 + $1.count } }
 
     /// Copies entries the map has just gained or changed into their buckets (or counts them as overflow).

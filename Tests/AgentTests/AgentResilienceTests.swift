@@ -155,6 +155,8 @@ struct AgentResilienceTests {
         #expect(try second.metric("bulwark_datapath_map_operations_total") == 0)
         // Map fill ratios are read from the kernel at scrape time: two local endpoints are programmed.
         #expect(try second.metric(#"bulwark_map_fill_ratio{map="bulwark_endpoints"}"#) == 2.0 / 4096)
+        // The restarted agent's first program reconciled every bucket: both selectors found a way.
+        #expect(try second.metric(#"bulwark_copy_table_overflow_entries{table="selectors"}"#) == 0)
         let status = try await client.api(BulwarkPolicy.self, namespace: "x").get("web").status
         #expect(status?.nodes?.first?.observedGeneration == 1)
         #expect(status?.nodes?.first?.error == nil)

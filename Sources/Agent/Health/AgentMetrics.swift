@@ -18,6 +18,12 @@ public final class AgentMetrics: Sendable {
     private static var mapFill: MetricNameDescriptor {
         name("map_fill", "ratio", "Used entries / max entries per BPF map.")
     }
+    private static var copyOverflow: MetricNameDescriptor {
+        name(
+            "copy_table_overflow", "entries",
+            "Selectors or pod addresses without a way in their bucket of the inlined copy tables, by table (their"
+                + " packets take the slower hash or trie lookup).")
+    }
     private static var drops: MetricNameDescriptor {
         name("policy_drops", "total", "Packets dropped, by deciding policy (\"default\" when isolation denied it).")
     }
@@ -58,6 +64,11 @@ public final class AgentMetrics: Sendable {
     /// Fill ratio (0...1) of one BPF map; high values warn before a map is full.
     public func setMapFill(map: String, ratio: Double) {
         registry.makeGauge(descriptor: Self.mapFill, labels: [("map", map)]).set(ratio)
+    }
+
+    /// Entries one inlined copy table could not hold; above zero for long means its buckets are too few.
+    public func setCopyTableOverflow(table: String, entries: Int) {
+        registry.makeGauge(descriptor: Self.copyOverflow, labels: [("table", table)]).set(Double(entries))
     }
 
     /// Adds newly observed dropped or audited packets for one policy (deltas of the datapath's counters).

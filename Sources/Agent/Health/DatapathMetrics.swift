@@ -2,7 +2,8 @@ import Datapath
 import DataplaneModel
 import Synchronization
 
-/// Reads the datapath at scrape time: per-rule counters become per-policy drop/audit metrics, map counts fill ratios.
+/// Reads the datapath at scrape time: per-rule counters become per-policy drop/audit metrics, map counts fill ratios,
+/// and the copy tables' overflow is reported.
 ///
 /// Why at scrape time: the BPF counters are the source of truth and are cheap to read; copying them on a timer
 /// would only add staleness. Prometheus counters only go up, so each scrape adds the growth since the last one.
@@ -29,9 +30,13 @@ public final class DatapathMetrics: Sendable {
         state.withLock { $0.rules = rules }
     }
 
-    /// Reads the counters and adds their growth to the drop/audit metrics, and sets the map fill ratios.
+    /// Reads the counters and adds their growth to the drop/audit metrics, and sets the map fill ratios and the copy
+    /// tables' overflow.
     public func collect(from datapath: Datapath) {
         for usage in (try? datapath.usage()) ?? [] { metrics.setMapFill(map: usage.map, ratio: usage.fillRatio) }
+        for overflow in datapath.copyTableOverflow() {
+            metrics.setCopyTableOverflow(table: overflow.table, entries: overflow.entries)
+        }
         guard let counters = try? datapath.counters() else { return }
         state.withLock { state in
             for counter in counters where counter.verdict != .allow {
