@@ -1,6 +1,7 @@
 // Datapath benchmarks for the README (figures, not tests): per-packet verdict cost via BPF_PROG_TEST_RUN,
 // map update rate, and veth throughput / connection rate against iptables and nftables. Needs root.
 // Usage: bulwark-bench-datapath [--quick] [--only verdict|update|traffic] [--rounds N (traffic cycles)]
+//        [--offloads on|off (traffic with 64 KB segments or MTU-sized packets only; default both)]
 import Datapath
 import DataplaneModel
 import Foundation
@@ -8,6 +9,7 @@ import Foundation
 let quick = CommandLine.arguments.contains("--quick")
 let only = CommandLine.arguments.firstIndex(of: "--only").map { CommandLine.arguments[$0 + 1] }
 let rounds = CommandLine.arguments.firstIndex(of: "--rounds").flatMap { Int(CommandLine.arguments[$0 + 1]) }
+let offloads = CommandLine.arguments.firstIndex(of: "--offloads").map { CommandLine.arguments[$0 + 1] == "on" }
 func selected(_ part: String) -> Bool { only == nil || only == part }
 try Datapath.mountBPFFileSystem()
 print(
@@ -16,8 +18,9 @@ print(
 if selected("verdict") { try VerdictBench.run(repeatCount: quick ? 100_000 : 1_000_000) }
 if selected("update") { try UpdateBench.run() }
 if selected("traffic") {
-    for offloads in [true, false] {
-        try TrafficBench.run(cycles: rounds ?? (quick ? 4 : 40), slice: quick ? 0.5 : 1, segmentOffloads: offloads)
+    for segmentOffloads in offloads.map({ [$0] }) ?? [true, false] {
+        try TrafficBench.run(
+            cycles: rounds ?? (quick ? 4 : 40), slice: quick ? 0.5 : 1, segmentOffloads: segmentOffloads)
     }
 }
 print("load average at end: \(loadAverage())")
