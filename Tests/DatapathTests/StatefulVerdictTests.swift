@@ -20,6 +20,19 @@ struct StatefulVerdictTests {
             egress: DirectionPolicy(isolation: .enforce, entries: entries))
     }
 
+    /// Programs `egressOnlyState`, opens a flow from the pod to A's port 80 and passes 100 of its replies (all but the
+    /// first from this CPU's flow cache); returns the reply packet.
+    func openFlowAndPassHundredReplies(_ f: DatapathFixture, _ proto: L4Protocol, replyFlags: UInt8 = P.syn) throws
+        -> [UInt8]
+    {
+        try f.datapath.program(egressOnlyState())
+        let open = P.packet(proto, from: Net.pod4, to: Net.a4, sport: 40000, dport: 80)
+        #expect(try f.datapath.testRun(.fromContainer, packet: open).passed)
+        let reply = P.packet(proto, from: Net.a4, to: Net.pod4, sport: 80, dport: 40000, flags: replyFlags)
+        #expect(try f.datapath.testRun(.toContainer, packet: reply, repeat: 100).passed)
+        return reply
+    }
+
     @Test(arguments: [L4Protocol.tcp, .udp, .sctp, .icmp, .icmpv6])
     func repliesOfAnAllowedConnectionPassAndNewInboundFlowsDoNot(proto: L4Protocol) throws {
         let f = try DatapathFixture()
@@ -60,14 +73,8 @@ struct StatefulVerdictTests {
 
     @Test func aTCPSynIsJudgedByPolicyEvenWhenItsTupleIsTracked() throws {
         let f = try DatapathFixture()
-        try f.datapath.program(egressOnlyState())
-        #expect(
-            try f.datapath.testRun(
-                .fromContainer, packet: P.packet(.tcp, from: Net.pod4, to: Net.a4, sport: 40000, dport: 80)
-            ).passed)
         // Replies pass, all but the first from this CPU's flow cache, which the SYN and the RST below must see past.
-        let reply = P.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 80, dport: 40000, flags: P.ack)
-        #expect(try f.datapath.testRun(.toContainer, packet: reply, repeat: 100).passed)
+        let reply = try openFlowAndPassHundredReplies(f, .tcp, replyFlags: P.ack)
         // The peer opening a connection on the reverse tuple is a new inbound connection: denied.
         let inboundSyn = P.packet(.tcp, from: Net.a4, to: Net.pod4, sport: 80, dport: 40000, flags: P.syn)
         #expect(try f.datapath.testRun(.toContainer, packet: inboundSyn).dropped)
@@ -79,13 +86,7 @@ struct StatefulVerdictTests {
 
     @Test func packetsPassedFromTheFlowCacheCountUnderTheRuleThatAllowedTheFlow() throws {
         let f = try DatapathFixture()
-        try f.datapath.program(egressOnlyState())
-        #expect(
-            try f.datapath.testRun(
-                .fromContainer, packet: P.packet(.udp, from: Net.pod4, to: Net.a4, sport: 40000, dport: 80)
-            ).passed)
-        let reply = P.packet(.udp, from: Net.a4, to: Net.pod4, sport: 80, dport: 40000)
-        #expect(try f.datapath.testRun(.toContainer, packet: reply, repeat: 100).passed)
+        _ = try openFlowAndPassHundredReplies(f, .udp)
         #expect(try f.datapath.counters().filter { $0.rule == 4 && $0.verdict == .allow }.map(\.packets) == [101])
         #expect(try f.datapath.statistics().conntrackHits == 100)
     }
