@@ -20,7 +20,9 @@
  * (SRSO "safe RET" mitigation)): ~40 ns for the test-run loop and an empty program; array lookups (endpoint slot,
  * counters, statistics, clock cache, selector buckets) are inlined and cost ~1 ns; every lookup that is a kernel
  * call costs ~12 ns (LPM trie, 1 entry) to ~35 ns (hash hit, which is why selectors are copied into buckets), ~40 ns
- * for the conntrack LRU hash; the global policy function call ~9 ns; parsing ~3 ns. Helper calls that the verifier does not inline are kept off the common path
+ * for the conntrack LRU hash; the call of the global policy function ~9 ns (made only when the selector bucket cannot
+ * answer in line: a set's keys, a selector of more than two keys, identity 0); parsing ~3 ns. The conntrack key is
+ * built only for tracked packets. Helper calls that the verifier does not inline are kept off the common path
  * (bpf_skb_load_bytes only for non-linear headers, the coarse clock once per tick and CPU).
  *
  * Documented rules:
@@ -119,10 +121,12 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir) {
         }
     }
 
-    struct bulwark_ct_key ckey = {};
-    ct_key_from(&ckey, ep->ifindex, dir, &f);
+    /* Built only for tracked packets: ICMP other than echo and other protocols are judged by policy alone. */
+    struct bulwark_ct_key ckey;
     int tracked = ct_tracked(&f);
     if (tracked) {
+        __builtin_memset(&ckey, 0, sizeof(ckey));
+        ct_key_from(&ckey, ep->ifindex, dir, &f);
         __u32 flow_rule = 0;
         __u16 flow_slot = 0;
         if (ct_lookup(&ckey, dir, &f, &flow_rule, &flow_slot)) {

@@ -96,6 +96,37 @@ struct SelectorCacheTests {
         #expect(try probe.passes(f.datapath, dport: 80), "incomplete bucket: hash read")
     }
 
+    /// Every key of a copy is read, whether the main program scans it in line (selectors of up to
+    /// INLINE_FAST_KEYS keys) or the global policy function does (larger selectors): each copied key is moved to
+    /// another port while the hash keeps the old ones, so only a program reading the copy lets the new ports pass.
+    @Test(arguments: 1...Int(BULWARK_SELECTOR_INLINE))
+    func everyCopiedKeyIsRead(keys: Int) throws {
+        let f = try DatapathFixture()
+        let probe = Probe()
+        let ports: [UInt16] = Array([80, 443, 8080, 9000].prefix(keys))
+        let entries = ports.enumerated().map { index, port in
+            PolicyEntry(peer: Net.idA, proto: .tcp, ports: PortRange(port), rule: RuleID(rawValue: UInt32(index + 1)))
+        }
+        try f.datapath.program(Net.state(ingress: DirectionPolicy(isolation: .enforce, entries: entries)))
+        let a = try key(f.datapath, Net.idA)
+        var forged = try bucket(f.datapath, a.bucket)
+        let way = try way(of: a, in: forged)
+        var value = bulwark_selector_bucket_value(&forged, way)
+        #expect(Int(value.inline_count) == keys)
+        withUnsafeMutableBytes(of: &value.keys) { raw in
+            for (index, copied) in raw.bindMemory(to: bulwark_inline_key.self).prefix(keys).enumerated() {
+                let port = (UInt16(copied.dport.0) << 8 | UInt16(copied.dport.1)) + 1
+                raw.bindMemory(to: bulwark_inline_key.self)[index].dport = (UInt8(port >> 8), UInt8(port & 0xFF))
+            }
+        }
+        bulwark_selector_bucket_set(&forged, way, a.raw, value)
+        try f.datapath.selectorCache.map.update(a.bucket, forged)
+        for port in ports {
+            #expect(try probe.passes(f.datapath, dport: port + 1), "copied key for \(port) read")
+            #expect(try !probe.passes(f.datapath, dport: port), "hash not read for \(port)")
+        }
+    }
+
     /// More selectors than ways in one bucket: the extra ones are judged through the hash (the bucket is marked
     /// incomplete), and move into the ways that removals free.
     @Test func anOverflowingBucketDefersToTheHashUntilWaysFree() throws {

@@ -95,12 +95,13 @@ static __always_inline struct bulwark_policy_value *set_lookup(__u32 set, __u8 p
 }
 
 /* The same answer from a small set's keys copied into the selector value, without a further lookup: a set without
- * ranges has at most one key per length covering a packet, and the longest carries the folded answer. */
+ * ranges has at most one key per length covering a packet, and the longest carries the folded answer. Scans the
+ * first `keys` keys (a constant: the loop is unrolled). */
 static __always_inline void inline_lookup(const struct bulwark_selector_value *sel, __u8 proto, __be16 dport,
-                                          struct bulwark_policy_value *out) {
+                                          struct bulwark_policy_value *out, const int keys) {
     __u8 best_len = 0;
 #pragma unroll
-    for (int i = 0; i < BULWARK_SELECTOR_INLINE; i++) {
+    for (int i = 0; i < keys && i < BULWARK_SELECTOR_INLINE; i++) {
         if (i >= sel->inline_count)
             break;
         const struct bulwark_inline_key *k = &sel->keys[i];
@@ -123,7 +124,7 @@ enum cached { CACHE_UNSURE, CACHE_NO_SELECTOR, CACHE_INLINE, CACHE_SET };
  * CACHE_SET with `set` the set to look up, CACHE_NO_SELECTOR, or CACHE_UNSURE when only the hash can tell (the
  * bucket is incomplete, or userspace wrote it while it was read). */
 static __always_inline enum cached cached_selector(const struct bulwark_selector_key *key, __u8 proto, __be16 dport,
-                                                   struct bulwark_policy_value *out, __u32 *set) {
+                                                   struct bulwark_policy_value *out, __u32 *set, const int keys) {
     __u32 index = bulwark_selector_bucket_of(key);
     struct bulwark_selector_bucket *bucket = bpf_map_lookup_elem(&bulwark_selector_cache, &index);
     if (!bucket)
@@ -134,19 +135,25 @@ static __always_inline enum cached cached_selector(const struct bulwark_selector
     compiler_barrier();
     enum cached answer = bucket->complete ? CACHE_NO_SELECTOR : CACHE_UNSURE;
     const __u32 *wanted = (const __u32 *)key;
+    __u32 hit = BULWARK_SELECTOR_WAYS;
 #pragma unroll
     for (int way = 0; way < BULWARK_SELECTOR_WAYS; way++) {
         const __u32 *held = (const __u32 *)&bucket->keys[way];
         if (held[0] == wanted[0] && held[1] == wanted[1] && held[2] == wanted[2]) {
-            const struct bulwark_selector_value *sel = &bucket->values[way];
-            if (sel->inline_count) {
-                inline_lookup(sel, proto, dport, out);
-                answer = CACHE_INLINE;
-            } else {
-                *set = sel->set_id;
-                answer = CACHE_SET;
-            }
+            hit = way;
             break;
+        }
+    }
+    if (hit < BULWARK_SELECTOR_WAYS) {
+        const struct bulwark_selector_value *sel = &bucket->values[hit & (BULWARK_SELECTOR_WAYS - 1)];
+        if (sel->inline_count > keys) {
+            answer = CACHE_UNSURE;
+        } else if (sel->inline_count) {
+            inline_lookup(sel, proto, dport, out, keys);
+            answer = CACHE_INLINE;
+        } else {
+            *set = sel->set_id;
+            answer = CACHE_SET;
         }
     }
     compiler_barrier();
@@ -155,38 +162,36 @@ static __always_inline enum cached cached_selector(const struct bulwark_selector
     return answer;
 }
 
-/* Copies the policy value covering (proto, dport) for one remote identity into `out` (zeroed by the caller, left as
- * is when none does).
+/* Copies the policy value covering (proto, dport) for one selector into `out` (zeroed by the caller, left as is when
+ * none does): from `set` when the caller's bucket lookup named one, else (set 0) from the selector bucket and,
+ * when that cannot answer, the selector hash.
  * A global function, so the verifier checks it once rather than on every path through the program: the value
  * comes from one of three maps, and the inline scan branches per key, which multiplied the verifier's states. */
-__attribute__((noinline)) int bulwark_policy_lookup(__u32 endpoint, __u32 identity, __u32 dir_epoch,
-                                                    __u32 proto_port, struct bulwark_policy_value *out) {
-    if (!out)
+__attribute__((noinline)) int bulwark_policy_lookup(const struct bulwark_selector_key *selector, __u32 proto_port,
+                                                    __u32 set, struct bulwark_policy_value *out) {
+    if (!selector || !out)
         return 0;
-    struct bulwark_selector_key selector = {.endpoint = endpoint, .identity = identity, .dir_epoch = dir_epoch};
     __u8 proto = proto_port >> 16;
     __be16 dport = proto_port & 0xffff;
-    struct bulwark_policy_value cached = {};
-    __u32 set = 0;
-    switch (cached_selector(&selector, proto, dport, &cached, &set)) {
-    case CACHE_NO_SELECTOR:
-        return 0;
-    case CACHE_INLINE:
-        if (cached.flags)
-            *out = cached;
-        return 0;
-    case CACHE_SET:
-        break;
-    default: {
-        struct bulwark_selector_value *sel = bpf_map_lookup_elem(&bulwark_selectors, &selector);
-        if (!sel)
+    if (!set) {
+        switch (cached_selector(selector, proto, dport, out, &set, BULWARK_SELECTOR_INLINE)) {
+        case CACHE_NO_SELECTOR:
+        case CACHE_INLINE:
             return 0;
-        if (sel->inline_count) {
-            inline_lookup(sel, proto, dport, out);
-            return 0;
+        case CACHE_SET:
+            break;
+        default: {
+            __builtin_memset(out, 0, sizeof(*out)); /* a torn read may have filled it */
+            struct bulwark_selector_value *sel = bpf_map_lookup_elem(&bulwark_selectors, selector);
+            if (!sel)
+                return 0;
+            if (sel->inline_count) {
+                inline_lookup(sel, proto, dport, out, BULWARK_SELECTOR_INLINE);
+                return 0;
+            }
+            set = sel->set_id;
         }
-        set = sel->set_id;
-    }
+        }
     }
     struct bulwark_policy_value *v = set_lookup(set, proto, dport);
     if (v)
@@ -194,12 +199,37 @@ __attribute__((noinline)) int bulwark_policy_lookup(__u32 endpoint, __u32 identi
     return 0;
 }
 
+/* How many of a selector's copied keys the main program scans in line. Most selectors hold one or two keys (a port,
+ * a port and ICMP); larger ones take the global function. Each key scanned in line is verified once per path that
+ * reaches the lookup: two keys verify ~230,000 instructions for from_container (~105,000 with none in line), four
+ * ~290,000, and four also overflow the 512-byte stack of the program and the function together. */
+#define INLINE_FAST_KEYS 2
+
+/* Copies the policy value covering the packet for one remote identity into `out` (zeroed by the caller, left as is
+ * when none does). For the exact identity the selector bucket is read in line, which answers most packets without
+ * the global function (its call and return cost ~7-10 ns per packet on the development VM, whose kernel pays for
+ * every return: SRSO "safe RET"); a set's keys, a selector with more keys, or a bucket that cannot answer take it.
+ * Identity 0 (wildcard entries, the rarer case) always takes it, rather than verifying a second scan. */
 static __always_inline void policy_lookup(const struct bulwark_endpoint_slot *ep, __u8 dir, __u32 identity,
                                           const struct flow *f, struct bulwark_policy_value *out) {
     /* ICMP echo ids are ports for conntrack only. */
     __be16 dport = f->icmp_echo ? 0 : f->dport;
-    bulwark_policy_lookup(ep->ifindex, identity, dir | (ep->policy_epoch << 1), (__u32)f->proto << 16 | dport,
-                          out);
+    struct bulwark_selector_key selector = {
+        .endpoint = ep->ifindex, .identity = identity, .dir_epoch = dir | (ep->policy_epoch << 1)};
+    __u32 set = 0;
+    if (identity != BULWARK_IDENTITY_ANY) {
+        switch (cached_selector(&selector, f->proto, dport, out, &set, INLINE_FAST_KEYS)) {
+        case CACHE_NO_SELECTOR:
+        case CACHE_INLINE:
+            return;
+        case CACHE_SET:
+            break;
+        default:
+            __builtin_memset(out, 0, sizeof(*out)); /* a torn read may have filled it */
+            set = 0;
+        }
+    }
+    bulwark_policy_lookup(&selector, (__u32)f->proto << 16 | dport, set, out);
 }
 
 static __always_inline void decide(const struct bulwark_endpoint_slot *ep, __u8 dir, __u8 isolation, __u32 identity,
