@@ -2,9 +2,15 @@ import Datapath
 import DataplaneModel
 import Foundation
 
-/// Per-packet cost of the policy path (TCP SYN: conntrack skipped, ipcache + two LPM lookups) and of the conntrack
-/// path (ACK of a tracked flow), at 1, 1,000 and 100,000 policy entries on the endpoint; and with an ipcache of
+/// Per-packet cost of the policy path alone (an ICMP timestamp request: untracked), of a new connection (TCP SYN:
+/// policy and a conntrack entry) and of the conntrack path (ACK of a tracked flow), against the floor of a non-IP
+/// frame, at 1, 1,000 and 100,000 policy entries on the endpoint; and with an ipcache of
 /// 10,000 pod addresses, as in a cluster of that size (the ipcache is an LPM trie, deeper as it fills).
+///
+/// Each figure is the median over many short rounds, with the 10th percentile beside it: this VM runs through
+/// slower and faster phases lasting seconds (everything that touches memory 1.2-1.8x slower, the floor nearly
+/// unchanged), and a few long rounds landed wholly in one phase or the other, so runs minutes apart disagreed by up
+/// to 50%. Rounds interleave the configurations so the phases hit them alike.
 enum VerdictBench {
     static let pod = "10.0.0.1", peer = "10.0.1.1"
     static let peerIdentity = Identity(rawValue: 300)
@@ -19,8 +25,10 @@ enum VerdictBench {
         var samples: [[Double]] = [[], [], [], []]
     }
 
-    static func run(repeatCount: UInt32) throws {
-        print("\n## Per-packet verdict cost (BPF_PROG_TEST_RUN, repeat \(repeatCount), median of 5 interleaved rounds)")
+    static func run(repeatCount: UInt32, rounds: Int) throws {
+        print(
+            "\n## Per-packet verdict cost (BPF_PROG_TEST_RUN, repeat \(repeatCount), median (10th percentile) of"
+                + " \(rounds) interleaved rounds)")
         print(
             "| policy entries | identities' rule shapes | ipcache prefixes | policy keys | floor: ARP (endpoint lookup) ns |"
                 + " policy lookup only (ICMP timestamp, untracked) ns |"
@@ -47,8 +55,7 @@ enum VerdictBench {
             arp, icmpTimestamp(from: peer, to: pod), tcp(from: peer, to: pod, sport: 40000, dport: 8080, flags: 0x02),
             tcp(from: peer, to: pod, sport: 40001, dport: 8080, flags: 0x10),
         ]
-        // Rounds interleave the configurations so drifting machine load hits them alike.
-        for _ in 0..<5 {
+        for _ in 0..<rounds {
             for index in cases.indices {
                 for (kind, packet) in packets.enumerated() {
                     let result = try cases[index].datapath.testRun(.toContainer, packet: packet, repeat: repeatCount)
@@ -58,7 +65,7 @@ enum VerdictBench {
             }
         }
         for item in cases {
-            let costs = item.samples.map { format(median($0)) }
+            let costs = item.samples.map { "\(format(median($0), 0)) (\(format(quantile($0, 0.1), 0)))" }
             print(
                 "| \(item.count) | \(item.distinct ? "all distinct" : "shared") | \(item.addresses) | \(item.keys) |"
                     + " \(costs.joined(separator: " | ")) |")

@@ -1,6 +1,7 @@
 // Datapath benchmarks for the README (figures, not tests): per-packet verdict cost via BPF_PROG_TEST_RUN,
 // map update rate, and veth throughput / connection rate against iptables and nftables. Needs root.
-// Usage: bulwark-bench-datapath [--quick] [--only verdict|update|traffic] [--rounds N (traffic cycles)]
+// Usage: bulwark-bench-datapath [--quick] [--only verdict|update|traffic] [--rounds N (traffic cycles or verdict
+//        rounds)]
 //        [--offloads on|off (traffic with 64 KB segments or MTU-sized packets only; default both)]
 import Datapath
 import DataplaneModel
@@ -15,7 +16,9 @@ try Datapath.mountBPFFileSystem()
 print(
     "# Bulwark datapath benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) CPUs, load average"
         + " \(loadAverage()) at start)")
-if selected("verdict") { try VerdictBench.run(repeatCount: quick ? 100_000 : 1_000_000) }
+if selected("verdict") {
+    try VerdictBench.run(repeatCount: quick ? 100_000 : 200_000, rounds: rounds ?? (quick ? 5 : 30))
+}
 if selected("update") { try UpdateBench.run() }
 if selected("traffic") {
     for segmentOffloads in offloads.map({ [$0] }) ?? [true, false] {
@@ -59,5 +62,10 @@ func policy(count: Int, extra: [PolicyEntry], distinct: Bool = false) -> Directi
 }
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// The value below which `fraction` of `values` lie (nearest rank).
+func quantile(_ values: [Double], _ fraction: Double) -> Double {
+    values.sorted()[Int((Double(values.count - 1) * fraction).rounded())]
+}
 
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
