@@ -202,7 +202,7 @@ __attribute__((noinline)) int bulwark_policy_lookup(const struct bulwark_selecto
 /* How many of a selector's copied keys the main program scans in line. Most selectors hold one or two keys (a port,
  * a port and ICMP); larger ones take the global function. Each key scanned in line is verified once per path that
  * reaches the lookup: two keys verify ~230,000 instructions for from_container (~105,000 with none in line), four
- * ~290,000, and four also overflow the 512-byte stack of the program and the function together. */
+ * ~350,000 (a load then takes ~2 s). */
 #define INLINE_FAST_KEYS 2
 
 /* Copies the policy value covering the packet for one remote identity into `out` (zeroed by the caller, left as is
