@@ -61,11 +61,11 @@ func policy(count: Int, extra: [PolicyEntry], distinct: Bool = false) -> Directi
     return DirectionPolicy(isolation: .enforce, entries: entries)
 }
 
-func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-
 /// The value below which `fraction` of `values` lie (nearest rank).
 func quantile(_ values: [Double], _ fraction: Double) -> Double {
     values.sorted()[Int((Double(values.count - 1) * fraction).rounded())]
 }
+
+func median(_ values: [Double]) -> Double { quantile(values, 0.5) }
 
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }

@@ -120,9 +120,10 @@ static __always_inline void inline_lookup(const struct bulwark_selector_value *s
 
 enum cached { CACHE_UNSURE, CACHE_NO_SELECTOR, CACHE_INLINE, CACHE_SET };
 
-/* The selector from the bulwark_selector_cache bucket (see the ABI header): CACHE_INLINE with `out` filled,
- * CACHE_SET with `set` the set to look up, CACHE_NO_SELECTOR, or CACHE_UNSURE when only the hash can tell (the
- * bucket is incomplete, or userspace wrote it while it was read). */
+/* The selector from the bulwark_selector_cache bucket (see the ABI header): CACHE_INLINE with `out` filled (left as
+ * is when no key covers the packet), CACHE_SET with `set` the set to look up, CACHE_NO_SELECTOR, or CACHE_UNSURE
+ * when only the hash can tell (the bucket is incomplete, the selector has more than `keys` keys, or userspace wrote
+ * the bucket while it was read). `out` and `set` come zeroed and are zero again with CACHE_UNSURE. */
 static __always_inline enum cached cached_selector(const struct bulwark_selector_key *key, __u8 proto, __be16 dport,
                                                    struct bulwark_policy_value *out, __u32 *set, const int keys) {
     __u32 index = bulwark_selector_bucket_of(key);
@@ -157,8 +158,12 @@ static __always_inline enum cached cached_selector(const struct bulwark_selector
         }
     }
     compiler_barrier();
-    if (*(volatile __u32 *)&bucket->sequence != sequence)
+    if (*(volatile __u32 *)&bucket->sequence != sequence) {
+        /* A torn read: forget what it filled in. */
+        __builtin_memset(out, 0, sizeof(*out));
+        *set = 0;
         return CACHE_UNSURE;
+    }
     return answer;
 }
 
@@ -174,14 +179,10 @@ __attribute__((noinline)) int bulwark_policy_lookup(const struct bulwark_selecto
     __u8 proto = proto_port >> 16;
     __be16 dport = proto_port & 0xffff;
     if (!set) {
-        switch (cached_selector(selector, proto, dport, out, &set, BULWARK_SELECTOR_INLINE)) {
-        case CACHE_NO_SELECTOR:
-        case CACHE_INLINE:
+        enum cached answer = cached_selector(selector, proto, dport, out, &set, BULWARK_SELECTOR_INLINE);
+        if (answer == CACHE_NO_SELECTOR || answer == CACHE_INLINE)
             return 0;
-        case CACHE_SET:
-            break;
-        default: {
-            __builtin_memset(out, 0, sizeof(*out)); /* a torn read may have filled it */
+        if (answer == CACHE_UNSURE) {
             struct bulwark_selector_value *sel = bpf_map_lookup_elem(&bulwark_selectors, selector);
             if (!sel)
                 return 0;
@@ -190,7 +191,6 @@ __attribute__((noinline)) int bulwark_policy_lookup(const struct bulwark_selecto
                 return 0;
             }
             set = sel->set_id;
-        }
         }
     }
     struct bulwark_policy_value *v = set_lookup(set, proto, dport);
@@ -218,16 +218,9 @@ static __always_inline void policy_lookup(const struct bulwark_endpoint_slot *ep
         .endpoint = ep->ifindex, .identity = identity, .dir_epoch = dir | (ep->policy_epoch << 1)};
     __u32 set = 0;
     if (identity != BULWARK_IDENTITY_ANY) {
-        switch (cached_selector(&selector, f->proto, dport, out, &set, INLINE_FAST_KEYS)) {
-        case CACHE_NO_SELECTOR:
-        case CACHE_INLINE:
+        enum cached answer = cached_selector(&selector, f->proto, dport, out, &set, INLINE_FAST_KEYS);
+        if (answer == CACHE_NO_SELECTOR || answer == CACHE_INLINE)
             return;
-        case CACHE_SET:
-            break;
-        default:
-            __builtin_memset(out, 0, sizeof(*out)); /* a torn read may have filled it */
-            set = 0;
-        }
     }
     bulwark_policy_lookup(&selector, (__u32)f->proto << 16 | dport, set, out);
 }
