@@ -17,7 +17,7 @@ print(
     "# Bulwark datapath benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) CPUs, load average"
         + " \(loadAverage()) at start)")
 if selected("verdict") {
-    try VerdictBench.run(repeatCount: quick ? 100_000 : 200_000, rounds: rounds ?? (quick ? 5 : 30))
+    try VerdictBench.run(repeatCount: quick ? 100_000 : 200_000, rounds: rounds ?? (quick ? 6 : 60))
 }
 if selected("update") { try UpdateBench.run() }
 if selected("traffic") {
